@@ -1,0 +1,1 @@
+"""Tiny models for every architecture of the installed transformers: discovery, strategies, build, zoo."""

@@ -1,0 +1,1 @@
+"""Architecture records, one module per family group; ``harness.archs.records`` indexes them."""

@@ -1,0 +1,81 @@
+"""Config field roles: which field names of which config classes mean "layers", "hidden width", "heads", …
+
+This table is data. The generic shrink (``harness.archs.shrink``) sets every field of a role that the config
+declares, so an architecture with no record of its own is shrunk by name alone. Names are matched exactly,
+after resolving the config class's ``attribute_map``.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: number of transformer layers (also per-stack counts of encoder-decoder models)
+LAYERS: Final = (
+    "num_hidden_layers", "num_layers", "n_layer", "n_layers", "num_decoder_layers", "encoder_layers",
+    "decoder_layers", "num_encoder_layers", "text_layers", "num_blocks",
+)
+#: attention heads
+HEADS: Final = (
+    "num_attention_heads", "n_head", "n_heads", "num_heads", "encoder_attention_heads", "decoder_attention_heads",
+    "num_decoder_attention_heads",
+)
+#: key/value heads (GQA / MQA)
+KV_HEADS: Final = ("num_key_value_heads", "num_kv_heads", "n_kv_heads", "multi_query_group_num", "num_key_value_groups")
+#: model width
+HIDDEN: Final = (
+    "hidden_size", "d_model", "n_embd", "dim", "emb_dim", "d_embed", "embed_dim", "model_dim", "width",
+    "word_embed_proj_dim", "embedding_size", "input_embedding_size", "output_embedding_size", "true_hidden_size",
+    "lru_width", "attention_hidden_size", "pooler_hidden_size", "hidden_dim", "n_embed", "text_hidden_size",
+)
+#: per-head width, where the config has an explicit one
+HEAD_DIM: Final = ("head_dim", "d_kv", "d_head", "attention_head_size", "kv_channels", "dim_head", "head_size")
+#: feed-forward width
+INTERMEDIATE: Final = (
+    "intermediate_size", "ffn_dim", "encoder_ffn_dim", "decoder_ffn_dim", "d_ff", "d_inner", "dff", "n_inner",
+    "ffn_hidden_size", "feed_forward_size", "dim_ff", "intermediate_dim", "nffn_hidden_size", "moe_intermediate_size",
+    "shared_expert_intermediate_size", "intra_bottleneck_size", "inner_hidden_size", "mlp_dim",
+)
+#: vocabulary sizes (token ids are kept below them)
+VOCAB: Final = ("vocab_size", "decoder_vocab_size", "src_vocab_size", "tgt_vocab_size", "_vocab_size")
+#: rotary widths, which must not exceed the head width
+ROTARY: Final = ("rotary_dim", "rotary_emb_dim", "rotary_ndims")
+#: learned position tables and context lengths
+POSITIONS: Final = (
+    "max_position_embeddings", "n_positions", "n_ctx", "max_seq_len", "max_sequence_length", "max_positions",
+    "max_source_positions", "max_target_positions", "max_encoder_position_embeddings", "seq_length",
+    "max_decoder_position_embeddings", "context_length", "block_size", "max_seq_length",
+)
+#: sliding-window sizes: drawn sometimes shorter than the sequence
+WINDOWS: Final = ("sliding_window", "attention_window_size", "window_size", "local_window_size")
+#: MoE expert counts and the matching top-k fields (top-k is drawn at most the count)
+EXPERTS: Final = ("num_experts", "num_local_experts", "n_routed_experts", "moe_num_experts", "num_experts_total")
+TOP_K: Final = ("num_experts_per_tok", "moe_topk", "num_selected_experts", "moe_top_k", "num_experts_per_token")
+#: SSM / state-space widths, shrunk to small constants
+SSM_SMALL: Final = {
+    "state_size": 4, "d_state": 4, "ssm_state_size": 4, "mamba_d_state": 4, "time_step_rank": 4, "mamba_dt_rank": 4,
+    "conv_kernel": 2, "d_conv": 2, "mamba_d_conv": 2, "chunk_size": 8, "mamba_chunk_size": 8, "n_groups": 1,
+    "mamba_n_groups": 1, "mamba_expand": 2, "expand": 2, "ssm_in_multiplier": 1, "linear_conv_kernel_dim": 2,
+}
+#: multi-head latent attention (DeepSeek-style) widths
+MLA_SMALL: Final = {
+    "kv_lora_rank": 16, "q_lora_rank": 16, "qk_nope_head_dim": 8, "qk_rope_head_dim": 8, "v_head_dim": 8,
+    "n_group": 1, "topk_group": 1, "n_shared_experts": 1, "num_shared_experts": 1,
+}
+#: vision sub-configs: tiny images
+VISION_SMALL: Final = {"image_size": 32, "patch_size": 8, "num_channels": 3}
+#: fields naming per-layer lists (kept to the drawn layer count, with at least one attention layer)
+LAYER_LISTS: Final = (
+    "layer_types", "attention_layers", "attn_layers", "layers_block_type", "block_types", "hybrid_override_pattern",
+    "cross_attention_layers", "full_attn_idxs", "layer_type",
+)
+#: list entries that denote an attention layer
+ATTENTION_LAYER_VALUES: Final = (
+    "full_attention", "attention", "global", "sliding_attention", "local", "attn", "full", "*", "hybrid",
+)
+#: token-id fields are those whose name ends with one of these
+TOKEN_ID_SUFFIXES: Final = ("_token_id", "_token_index", "_token_ids")
+#: sub-configs whose tokens are the model's text tokens
+TEXT_SUBCONFIGS: Final = ("text_config", "decoder", "llm_config", "language_config", "text_model_config")
+#: any other integer field at least this large, whose name ends like these, is a width the tables missed
+FALLBACK_MIN: Final = 128
+FALLBACK_WIDTH_SUFFIXES: Final = ("_size", "_dim", "_channels", "_features", "_units", "_hidden")

@@ -1,0 +1,258 @@
+"""Hypothesis strategies that draw tiny model configs, valid by construction.
+
+``arch_spec(model_type, task)`` draws an :class:`ArchSpec`: the config overrides (JSON), the weight seed and the
+token range for text inputs. Geometry is drawn first and widths derived from it (head_dim and kv heads → heads →
+hidden size), so no draw is filtered away. Every field a role table names (``harness.archs.fields``) and the config
+declares is set; records (``harness.archs.records``) add what names cannot tell.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from hypothesis import strategies as st
+
+from harness.archs import fields as F
+from harness.archs.records import ArchRecord, record_for
+from harness.archs.tasks import model_class
+
+#: token ids at the bottom of the vocabulary reserved for special tokens; text inputs are drawn above them
+RESERVED_IDS = 16
+#: a config's own special tokens take the first half of the band, a composite's outer tokens (image, …) the second
+_SLOTS_PER_LEVEL = RESERVED_IDS // 2
+
+
+class Unbuildable(Exception):
+    """The architecture cannot be drawn in this environment; the message says why (shown as data, not hidden)."""
+
+
+@dataclass(frozen=True)
+class ArchSpec:
+    """A drawn tiny model: everything needed to rebuild it without hypothesis."""
+
+    model_type: str
+    task: str
+    overrides: dict[str, Any]
+    seed: int
+    #: text token ids are drawn from range(RESERVED_IDS, vocab); ids below are special tokens
+    vocab: int
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ArchSpec:
+        return cls(**data)
+
+
+@functools.cache
+def _base_keys() -> frozenset[str]:
+    from transformers import PretrainedConfig
+
+    return frozenset(PretrainedConfig().to_dict())
+
+
+@functools.cache
+def _defaults(config_cls: type) -> dict[str, Any]:
+    try:
+        return config_cls().to_dict()
+    except Exception as exc:  # noqa: BLE001 - any failure here is a reason to report, not a crash
+        raise Unbuildable(f"{config_cls.__name__}() has no usable defaults: {exc}") from exc
+
+
+@functools.cache
+def _declared(config_cls: type) -> frozenset[str]:
+    """Fields the config class takes, after its attribute_map (names it owns, not the base class's)."""
+    params = set(inspect.signature(config_cls.__init__).parameters) - {"self", "kwargs", "args"}
+    own = (params | set(_defaults(config_cls))) - _base_keys()
+    return frozenset(own | {"vocab_size", "pad_token_id", "bos_token_id", "eos_token_id"} & params)
+
+
+def _present(config_cls: type, names: tuple[str, ...]) -> list[str]:
+    """Actual field names of ``config_cls`` among ``names`` (aliases resolved through attribute_map)."""
+    amap = getattr(config_cls, "attribute_map", {}) or {}
+    declared = _declared(config_cls)
+    found = []
+    for name in names:
+        actual = amap.get(name, name)
+        if actual in declared and actual not in found:
+            found.append(actual)
+    return found
+
+
+def _is_attention(entry: Any) -> bool:
+    return isinstance(entry, str) and entry.lower() in F.ATTENTION_LAYER_VALUES
+
+
+def _shrink_layer_list(value: Any, layers: int) -> Any:
+    """The first ``layers`` entries of a per-layer list or pattern string, keeping at least one attention layer."""
+    entries = list(value)
+    head = entries[:layers]
+    if not any(map(_is_attention, head)) and any(map(_is_attention, entries)):
+        head[-1] = next(e for e in entries if _is_attention(e))
+    return "".join(head) if isinstance(value, str) else head
+
+
+def _special_ids(defaults: dict[str, Any], level: int) -> dict[str, Any]:
+    """Special-token fields remapped into this level's slots of the reserved low band; equal ids stay equal.
+
+    The band sits at the bottom of the vocabulary, so special ids are also valid indices of every position table
+    that reuses the pad id (RoBERTa-style) and of sinusoidal tables offset by it.
+    """
+    band = range(level * _SLOTS_PER_LEVEL, (level + 1) * _SLOTS_PER_LEVEL)
+    slots: dict[int, int] = {}
+
+    def remap(v: int) -> int:
+        if v not in slots:
+            free = [b for b in band if b not in slots.values()]
+            slots[v] = v if v in band and v in free else free[0] if free else band[-1]
+        return slots[v]
+
+    out: dict[str, Any] = {}
+    for key in sorted(defaults):
+        value = defaults[key]
+        if not key.endswith(F.TOKEN_ID_SUFFIXES):
+            continue
+        if value is None and key == "pad_token_id":  # classification heads need one to find the last token
+            out[key] = remap(-1)
+        elif isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            out[key] = remap(value)
+        elif isinstance(value, list) and value and all(isinstance(v, int) and v >= 0 for v in value):
+            out[key] = [remap(v) for v in value]
+    return out
+
+
+@functools.cache
+def _subconfigs(config_cls: type) -> dict[str, type]:
+    """Sub-configs (text, vision, encoder, decoder, …) → their config class, read off a default instance."""
+    from transformers import PretrainedConfig
+
+    try:
+        instance = config_cls()
+    except Exception:  # noqa: BLE001 - _defaults reports the same failure with its reason
+        return {}
+    return {
+        key: type(value)
+        for key, value in sorted(vars(instance).items())
+        if isinstance(value, PretrainedConfig) and key in _defaults(config_cls)
+    }
+
+
+def _fallback_widths(config_cls: type, chosen: dict[str, Any], hidden: int) -> dict[str, int]:
+    """Large integer widths the role tables do not name, set to the hidden size (a record can override)."""
+    defaults = _defaults(config_cls)
+    return {
+        name: hidden
+        for name in sorted(_declared(config_cls) - set(chosen))
+        if isinstance(defaults.get(name), int) and not isinstance(defaults[name], bool)
+        and defaults[name] >= F.FALLBACK_MIN and name.endswith(F.FALLBACK_WIDTH_SUFFIXES)
+        and not name.endswith(F.TOKEN_ID_SUFFIXES)
+    }
+
+
+@st.composite
+def _geometry(draw: st.DrawFn, rec: ArchRecord, has_kv: bool, has_head_dim: bool) -> dict[str, int]:
+    head_dim = draw(st.sampled_from((8, 16)))
+    kv_heads = draw(st.sampled_from((1, 2)))
+    groups = draw(st.sampled_from((1, 2)))  # 1: MHA; kv_heads 1 and groups 2: MQA; both 2: GQA
+    if not (has_kv and rec.grouped_kv):
+        kv_heads, groups = kv_heads * groups, 1
+    heads = kv_heads * groups * rec.heads_multiple_of
+    kv_heads *= rec.heads_multiple_of
+    width = head_dim
+    if has_head_dim and rec.explicit_head_dim and draw(st.booleans()):
+        width = draw(st.sampled_from(tuple(w for w in (4, 8, 12, 16, 24) if w != head_dim)))
+    return {
+        "layers": draw(st.integers(rec.min_layers, 2)),
+        "heads": heads,
+        "kv_heads": kv_heads,
+        "head_dim": head_dim,
+        "hidden": heads * width,
+        "intermediate": draw(st.sampled_from((16, 32, 48, 64))),
+    }
+
+
+@st.composite
+def _overrides(draw: st.DrawFn, config_cls: type, level: int = 0) -> tuple[dict[str, Any], int | None]:
+    """Overrides for one config level and the vocabulary its text uses (None for a config without tokens)."""
+    defaults = _defaults(config_cls)
+    rec = record_for(defaults.get("model_type"))
+    out: dict[str, Any] = {}
+    vocab: int | None = None
+    for key, sub_cls in _subconfigs(config_cls).items():
+        sub, sub_vocab = draw(_overrides(sub_cls, level + 1))
+        out[key] = {"model_type": _defaults(sub_cls)["model_type"], **sub}
+        if key in F.TEXT_SUBCONFIGS and sub_vocab is not None:
+            vocab = sub_vocab
+
+    present = functools.partial(_present, config_cls)
+    g = draw(_geometry(rec, bool(present(F.KV_HEADS)), bool(present(F.HEAD_DIM))))
+    role_values = (
+        (F.LAYERS, g["layers"]), (F.HEADS, g["heads"]), (F.KV_HEADS, g["kv_heads"]), (F.HIDDEN, g["hidden"]),
+        (F.HEAD_DIM, g["head_dim"]), (F.INTERMEDIATE, g["intermediate"]),
+    )
+    for names, value in role_values:
+        for name in present(names):
+            out[name] = value
+    if present(F.VOCAB):
+        vocab = draw(st.integers(96, 256))
+    for name in present(F.VOCAB):
+        out[name] = vocab
+    positions = draw(st.sampled_from((64, 128)))
+    for name in present(F.POSITIONS):
+        out[name] = positions
+    for name in present(F.WINDOWS):
+        if defaults.get(name) is not None:
+            out[name] = draw(st.sampled_from((4, 64)))  # 4 is shorter than most drawn sequences
+    experts = draw(st.sampled_from((2, 4)))
+    for name in present(F.EXPERTS):
+        if defaults.get(name):
+            out[name] = experts
+    for name in present(F.TOP_K):
+        if defaults.get(name):
+            out[name] = draw(st.integers(1, experts))
+    for table in (F.SSM_SMALL, F.MLA_SMALL, F.VISION_SMALL):
+        for name in present(tuple(table)):
+            if defaults.get(name) is not None:
+                out[name] = table[name]
+    for name in present(F.LAYER_LISTS):
+        value = defaults.get(name)
+        if isinstance(value, (list, str)) and len(value) >= g["layers"]:
+            out[name] = _shrink_layer_list(value, g["layers"])
+    for name in present(F.ROTARY):
+        if isinstance(defaults.get(name), int):
+            out[name] = g["head_dim"] // 2
+    out.update(_fallback_widths(config_cls, out, g["hidden"]))
+    if vocab is not None:
+        out.update(_special_ids(defaults, level=1 if level == 0 and _subconfigs(config_cls) else 0))
+    if rec.derive is not None:
+        out.update(rec.derive(out))
+    out.update(rec.fixed)
+    for name in rec.keep:
+        out.pop(name, None)
+    return out, vocab
+
+
+def arch_spec(model_type: str, task: str) -> st.SearchStrategy[ArchSpec]:
+    """Tiny configs for (model_type, task); raises :class:`Unbuildable` when the family cannot be drawn here."""
+    config_cls = model_class(task, model_type).config_class
+    reason = record_for(model_type).unsupported_reason()
+    if reason:
+        raise Unbuildable(reason)
+    _defaults(config_cls)  # fail eagerly, with the reason, when the config has no usable defaults
+
+    @st.composite
+    def spec(draw: st.DrawFn) -> ArchSpec:
+        overrides, vocab = draw(_overrides(config_cls))
+        return ArchSpec(
+            model_type=model_type,
+            task=task,
+            overrides=overrides,
+            seed=draw(st.integers(0, 2**31 - 1)),
+            vocab=vocab or RESERVED_IDS * 2,
+        )
+
+    return spec()

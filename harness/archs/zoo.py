@@ -1,0 +1,94 @@
+"""The zoo survey: one drawn tiny model per (model_type, task), built and run once, with a status for each.
+
+Statuses are data: ``ok`` or the reason a type is not usable here. Nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+from harness.archs import build as B
+from harness.archs.strategies import Unbuildable, arch_spec
+from harness.archs.tasks import TASKS, discover
+from harness.draw import draw
+from harness.timeouts import CaseTimeout, time_limit
+
+Status = Literal["ok", "unsupported", "missing-package", "config-rejected", "build-error", "forward-error",
+                 "too-large", "timeout"]
+
+#: per-type guard: a shrunk model builds in milliseconds; seconds mean a size field escaped the shrink
+TIMEOUT_S = 20.0
+
+_MISSING_PACKAGE = re.compile(r"requires? the (\S+) library|No module named '([\w.]+)'|pip install (\S+)")
+
+
+@dataclass
+class ZooRow:
+    model_type: str
+    task: str
+    status: Status
+    reason: str = ""
+    n_params: int = 0
+    build_ms: float = 0.0
+    forward_ms: float = 0.0
+
+
+def _reason(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
+    return text[:300]
+
+
+def _missing_package(exc: BaseException) -> str | None:
+    match = _MISSING_PACKAGE.search(str(exc))
+    if isinstance(exc, ImportError) or match:
+        name = next((g for g in (match.groups() if match else ()) if g), "an optional package")
+        return f"needs {name.strip('`.,')}"
+    return None
+
+
+def survey_one(model_type: str, task: str, seed: int = 0) -> ZooRow:
+    """Draw, build and run one tiny model; the row says what happened."""
+    row = ZooRow(model_type, task, "ok")
+    stage: Status = "config-rejected"
+    try:
+        with time_limit(TIMEOUT_S):
+            spec = draw(arch_spec(model_type, task), seed)
+            B.make_config(spec)
+            stage = "build-error"
+            built = B.build(spec)
+            row.n_params, row.build_ms = built.n_params, built.build_s * 1000
+            stage = "forward-error"
+            start = time.perf_counter()
+            B.forward(built, B.sample_inputs(spec, built.config))
+            row.forward_ms = (time.perf_counter() - start) * 1000
+    except Unbuildable as exc:
+        row.status, row.reason = "unsupported", str(exc)
+    except B.TooLarge as exc:
+        row.status, row.reason = "too-large", str(exc)
+    except CaseTimeout as exc:
+        row.status, row.reason = "timeout", f"{stage.split('-')[0]} {exc}"
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a row with its reason
+        missing = _missing_package(exc)
+        row.status, row.reason = ("missing-package", missing) if missing else (stage, _reason(exc))
+    return row
+
+
+def survey(tasks: list[str] | None = None, seed: int = 0) -> list[ZooRow]:
+    """A row for every architecture of every task in ``tasks`` (default: all)."""
+    return [survey_one(mt, t, seed) for t in (tasks or list(TASKS)) for mt in discover(t)]
+
+
+def totals(rows: list[ZooRow]) -> dict[str, Counter[str]]:
+    """task → status counts."""
+    out: dict[str, Counter[str]] = {}
+    for row in rows:
+        out.setdefault(row.task, Counter())[row.status] += 1
+    return out
+
+
+def as_json(rows: list[ZooRow]) -> list[dict[str, object]]:
+    return [asdict(r) for r in rows]
