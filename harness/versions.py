@@ -30,3 +30,19 @@ def matches(package: str, spec: str) -> bool:
         return True
     version = installed()[package]
     return bool(version) and Version(version).base_version in SpecifierSet(spec)
+
+
+def cell_name() -> str:
+    """The matrix cell this process belongs to: ``$PEFT_COMPAT_CELL`` (set by tox), else derived from versions,
+    e.g. ``py311-tf4.57-peft0.17``."""
+    import os
+
+    if os.environ.get("PEFT_COMPAT_CELL"):
+        return os.environ["PEFT_COMPAT_CELL"]
+    v = installed()
+    py = "".join(v["python"].split(".")[:2])
+    return f"py{py}-tf{_minor(v['transformers'])}-peft{_minor(v['peft'])}"
+
+
+def _minor(version: str) -> str:
+    return ".".join(version.split(".")[:2]) if version else "none"
