@@ -197,7 +197,7 @@ def _overrides(draw: st.DrawFn, config_cls: type, level: int = 0) -> tuple[dict[
     for names, value in role_values:
         for name in present(names):
             out[name] = value
-    if present(F.VOCAB):
+    if present(F.VOCAB) and vocab is None:  # a composite's outer vocabulary is its text model's
         vocab = draw(st.integers(96, 256))
     for name in present(F.VOCAB):
         out[name] = vocab

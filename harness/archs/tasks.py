@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 InputKind = Literal["text", "seq2seq", "image-text"]
+#: what the task's loss takes: next tokens, one class per row, one class per token, answer spans, or nothing
+LabelKind = Literal["tokens", "class", "token-class", "span", "none"]
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class Task:
     mappings: tuple[str, ...]
     peft_task_type: str
     inputs: InputKind = "text"
+    labels: LabelKind = "tokens"
     #: the base-model mapping lists vision/audio/speech models too: keep only types that some text task lists
     text_types_only: bool = False
 
@@ -30,10 +33,11 @@ TASKS: dict[str, Task] = {
     for t in (
         Task("causal-lm", ("MODEL_FOR_CAUSAL_LM_MAPPING_NAMES",), "CAUSAL_LM"),
         Task("seq2seq-lm", ("MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES",), "SEQ_2_SEQ_LM", inputs="seq2seq"),
-        Task("seq-cls", ("MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES",), "SEQ_CLS"),
-        Task("token-cls", ("MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES",), "TOKEN_CLS"),
-        Task("question-answering", ("MODEL_FOR_QUESTION_ANSWERING_MAPPING_NAMES",), "QUESTION_ANS"),
-        Task("feature-extraction", ("MODEL_MAPPING_NAMES",), "FEATURE_EXTRACTION", text_types_only=True),
+        Task("seq-cls", ("MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES",), "SEQ_CLS", labels="class"),
+        Task("token-cls", ("MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES",), "TOKEN_CLS", labels="token-class"),
+        Task("question-answering", ("MODEL_FOR_QUESTION_ANSWERING_MAPPING_NAMES",), "QUESTION_ANS", labels="span"),
+        Task("feature-extraction", ("MODEL_MAPPING_NAMES",), "FEATURE_EXTRACTION", labels="none",
+             text_types_only=True),
         Task(
             "image-text-to-text",
             ("MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES", "MODEL_FOR_VISION_2_SEQ_MAPPING_NAMES"),

@@ -1,7 +1,368 @@
-"""Records for multimodal families (LLaVA and kin): tiny images and the token layout that goes with them."""
+"""Records for multimodal families (LLaVA and kin): tiny images and the token layout that goes with them.
+
+Every image-text record pairs fixed/derived config fields with a :class:`Layout`: how many placeholder tokens one
+image becomes (computed from the config, never by asking the model) and which pixel tensors carry it. Inputs are
+``[image segment] + [text]`` per row; the segment holds the family's wrap tokens (begin/end of image) around the
+placeholders, all from the reserved low id band, so text ids drawn above it never collide with them.
+"""
 
 from __future__ import annotations
 
-from harness.archs.records import ArchRecord
+import functools
+import inspect
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-RECORDS: tuple[ArchRecord, ...] = ()
+import torch
+
+from harness.archs.records import ArchRecord, Gate, MakeInputs
+from harness.archs.tasks import model_class
+
+if TYPE_CHECKING:
+    from harness.archs.strategies import ArchSpec
+
+TASK = "image-text-to-text"
+
+#: vision towers that prepend a CLS token to their patch sequence
+_CLS_TOWERS = frozenset({"clip_vision_model", "internvl_vision", "blip_2_vision_model", "instructblip_vision_model"})
+
+
+@dataclass(frozen=True)
+class Images:
+    """One image per row: the token ids that stand for it and the tensors that carry it."""
+
+    tokens: list[int]
+    tensors: dict[str, torch.Tensor]
+
+
+#: ``images(config, batch, generator) -> Images``
+DrawImages = Callable[[Any, int, torch.Generator], Images]
+#: ``extras(config, input_ids) -> more model inputs`` that depend on the whole token layout
+Extras = Callable[[Any, torch.Tensor], dict[str, torch.Tensor]]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How one family turns images into model inputs."""
+
+    images: DrawImages
+    #: the config field naming the placeholder token that image features replace (None: no placeholders)
+    placeholder: str | None = "image_token_index"
+    extras: Extras | None = None
+
+
+# ---- config helpers ---------------------------------------------------------------------------------------------
+
+
+def _get(config: Any, *names: str) -> Any:
+    """The first of ``names`` that ``config`` has (configs renamed fields across releases)."""
+    for name in names:
+        value = getattr(config, name, None)
+        if value is not None:
+            return value
+    raise AttributeError(f"{type(config).__name__} has none of {names}; the family's record needs updating")
+
+
+def _token(config: Any, name: str) -> int:
+    """A token id field, under its ``_index`` or ``_id`` spelling."""
+    stem = name.removesuffix("_index").removesuffix("_id")
+    return int(_get(config, f"{stem}_index", f"{stem}_id"))
+
+
+def _side(value: int | list[int] | tuple[int, int]) -> int:
+    """One side of a square size that a config may spell as an int or a pair."""
+    return int(value[0] if isinstance(value, (list, tuple)) else value)
+
+
+def _grid(config: Any) -> int:
+    """Patches per side of the square image the vision tower is configured for."""
+    vision = config.vision_config
+    return _side(vision.image_size) // _side(vision.patch_size)
+
+
+def _pixels(generator: torch.Generator, *shape: int) -> torch.Tensor:
+    return torch.rand(shape, generator=generator) * 2 - 1
+
+
+def _square(config: Any, batch: int, generator: torch.Generator) -> torch.Tensor:
+    vision = config.vision_config
+    size = _side(vision.image_size)
+    return _pixels(generator, batch, int(getattr(vision, "num_channels", 3)), size, size)
+
+
+@functools.cache
+def _pixel_name(model_type: str) -> str:
+    """``pixel_values``, or the older name a model's forward takes instead."""
+    params = inspect.signature(model_class(TASK, model_type).forward).parameters
+    return next(n for n in ("pixel_values", "pixel_values_images") if n in params)
+
+
+# ---- token counts -----------------------------------------------------------------------------------------------
+
+
+def _tower_tokens(config: Any) -> int:
+    """Tokens the vision tower emits for one image, after the feature-select strategy (CLS cropped by default)."""
+    cls = int(config.vision_config.model_type in _CLS_TOWERS)
+    cropped = int(getattr(config, "vision_feature_select_strategy", "default") == "default")
+    return _grid(config) ** 2 + cls - cropped
+
+
+def _patch_tokens(config: Any) -> int:
+    return _grid(config) ** 2
+
+
+def _shuffled_tokens(factor: Callable[[Any], float]) -> Callable[[Any], int]:
+    """Pixel-shuffle projectors fold ``1/factor`` patches per side into one token."""
+    return lambda config: round(_grid(config) * factor(config)) ** 2
+
+
+def _halved_twice(config: Any) -> int:
+    """Two stride-2 convolutions (GOT-OCR2's projector) over the patch grid."""
+    side = math.ceil(math.ceil(_grid(config) / 2) / 2)
+    return side**2
+
+
+# ---- layouts ----------------------------------------------------------------------------------------------------
+
+
+def _fixed(count: Callable[[Any], int], wrap: tuple[str, str] | None = None, placeholder: str = "image_token_index",
+           pixel_name: str = "pixel_values") -> DrawImages:
+    """A square image of the tower's size, ``count(config)`` placeholders, optionally between two wrap tokens."""
+
+    def images(config: Any, batch: int, generator: torch.Generator) -> Images:
+        tokens = [_token(config, placeholder)] * count(config)
+        if wrap:
+            tokens = [_token(config, wrap[0]), *tokens, _token(config, wrap[1])]
+        return Images(tokens, {pixel_name: _square(config, batch, generator)})
+
+    return images
+
+
+def _make_inputs(layout: Layout) -> MakeInputs:
+    """The record's input maker: the image segment, then ``length`` text ids, for every row."""
+
+    def make(spec: ArchSpec, config: Any, batch: int, length: int, generator: torch.Generator) -> dict[str, Any]:
+        from harness.archs.strategies import RESERVED_IDS  # strategies imports the records: import it late
+
+        images = layout.images(config, batch, generator)
+        text = torch.randint(RESERVED_IDS, spec.vocab, (batch, length), generator=generator)
+        ids = torch.cat([torch.tensor(images.tokens, dtype=torch.long).expand(batch, -1), text], dim=1)
+        inputs = {"input_ids": ids, "attention_mask": torch.ones_like(ids), **images.tensors}
+        if layout.extras is not None:
+            inputs.update(layout.extras(config, ids))
+        return inputs
+
+    make.layout = layout  # type: ignore[attr-defined]
+    return make
+
+
+def layout_of(model_type: str) -> Layout | None:
+    """The image layout the zoo uses for ``model_type`` (None for types without one)."""
+    rec = _BY_TYPE.get(model_type)
+    return getattr(rec.inputs, "layout", None) if rec and rec.inputs else None
+
+
+# ---- the language model inside ----------------------------------------------------------------------------------
+
+#: where composite models keep the decoder that takes ``past_key_values`` from the outer forward, newest first
+_LANGUAGE_MODEL_PATHS = ("model.language_model", "language_model", "model.text_model", "text_model")
+
+
+def language_model(model: torch.nn.Module) -> torch.nn.Module:
+    """The language-model submodule of a built multimodal model: the part the outer forward hands its cache to."""
+    for path in _LANGUAGE_MODEL_PATHS:
+        found: Any = model
+        for part in path.split("."):
+            found = getattr(found, part, None)
+        if isinstance(found, torch.nn.Module):
+            return found
+    raise LookupError(
+        f"{type(model).__name__} has no language model at any of {_LANGUAGE_MODEL_PATHS}; add its path there"
+    )
+
+
+# ---- records ----------------------------------------------------------------------------------------------------
+
+
+def _record(model_types: tuple[str, ...], layout: Layout, **kwargs: Any) -> ArchRecord:
+    return ArchRecord(model_types, inputs=_make_inputs(layout), **kwargs)
+
+
+def _min_image_tokens(o: dict[str, Any]) -> dict[str, Any]:
+    """Releases before 4.47 expand placeholders themselves when fewer than ``image_seq_length`` are given."""
+    vision = o.get("vision_config", {})
+    return {"image_seq_length": (vision.get("image_size", 32) // vision.get("patch_size", 8)) ** 2}
+
+
+def _declared_only(model_type: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The entries of ``values`` that the model type's config declares (fields were renamed across releases)."""
+    params = inspect.signature(model_class(TASK, model_type).config_class.__init__).parameters
+    return {k: v for k, v in values.items() if k in params}
+
+
+def _vip_layers(o: dict[str, Any]) -> dict[str, Any]:
+    """VipLLaVA concatenates five fixed layers of a deep tower; two of a tiny tower do the same job."""
+    return {**_min_image_tokens(o),
+            **_declared_only("vipllava", {"vision_feature_layers": [-2, -1], "vision_feature_layer": [-2, -1]})}
+
+
+def _gemma3_tokens(o: dict[str, Any]) -> dict[str, Any]:
+    """Gemma3 average-pools the patch grid down to ``mm_tokens_per_image`` (a square that divides the grid)."""
+    return {"mm_tokens_per_image": 4}
+
+
+def _text_width(o: dict[str, Any]) -> dict[str, Any]:
+    """Outer width fields that must equal the text model's."""
+    hidden = o["text_config"]["hidden_size"]
+    return {"hidden_size": hidden, "projection_dim": hidden}
+
+
+def _llama4_adapter(o: dict[str, Any]) -> dict[str, Any]:
+    """The pixel-shuffle MLP reads 4 x hidden (ratio 0.5) and its output width is the tower's output width."""
+    hidden = o["hidden_size"]
+    return {"intermediate_size": hidden * 4, "projector_input_dim": hidden, "projector_output_dim": hidden,
+            "vision_output_dim": hidden}
+
+
+def _sam_windows(o: dict[str, Any]) -> dict[str, Any]:
+    """SAM's windowed attention over a 4 x 4 grid: windows of 2, the last layer global (set from the outer config:
+    some releases give the tower config no model_type for a record of its own)."""
+    vision = o["vision_config"]
+    windows = {"window_size": 2, "global_attn_indexes": [vision["num_hidden_layers"] - 1]}
+    return {**_min_image_tokens(o), "vision_config": {**vision, **windows}}
+
+
+def _mm_tokens(config: Any) -> int:
+    return int(config.mm_tokens_per_image)
+
+
+def _with_sizes(count: Callable[[Any], int]) -> DrawImages:
+    """Pixtral-style towers take each image's true size next to its pixels."""
+    plain = _fixed(count)
+
+    def images(config: Any, batch: int, generator: torch.Generator) -> Images:
+        drawn = plain(config, batch, generator)
+        size = _side(config.vision_config.image_size)
+        return Images(drawn.tokens, {**drawn.tensors, "image_sizes": torch.tensor([[size, size]] * batch)})
+
+    return images
+
+
+def _anyres_pinpoints(o: dict[str, Any]) -> dict[str, Any]:
+    """Grid resolutions of one or two tower-sized crops, so every drawn image size maps to a tiny crop grid."""
+    side = o.get("vision_config", {}).get("image_size", 32)
+    return {**_min_image_tokens(o), "image_grid_pinpoints": [[side, side], [side, 2 * side], [2 * side, side]]}
+
+
+def _onevision_pinpoints(o: dict[str, Any]) -> dict[str, Any]:
+    """As LLaVA-NeXT, and told to downsample unpadded features beyond one crop's worth, so that path runs too."""
+    return {**_anyres_pinpoints(o), "vision_aspect_ratio": "anyres_max_1"}
+
+
+def _best_resolution(height: int, width: int, pinpoints: list[list[int]]) -> tuple[int, int]:
+    """The pinpoint an (height, width) image is resized into: most of the image kept, then least padding."""
+
+    def score(point: list[int]) -> tuple[int, int]:
+        scale = min(point[1] / width, point[0] / height)
+        kept = min(int(width * scale) * int(height * scale), width * height)
+        return kept, -(point[0] * point[1] - kept)
+
+    best = max(pinpoints, key=score)  # max keeps the first of equals, as the processors do
+    return int(best[0]), int(best[1])
+
+
+def _unpadded(height: int, width: int, rows: int, cols: int) -> tuple[int, int]:
+    """The feature grid left after cropping the letterbox padding of an (height, width) image from rows x cols."""
+    if width / height > cols / rows:
+        kept = int(round(height * cols / width, 7))
+        return rows - 2 * ((rows - kept) // 2), cols
+    kept = int(round(width * rows / height, 7))
+    return rows, cols - 2 * ((cols - kept) // 2)
+
+
+def _anyres_tokens(config: Any, height: int, width: int) -> tuple[int, int]:
+    """(crops, placeholders) of one image under LLaVA-NeXT's any-resolution scheme: a base crop of the whole image,
+    then the grid of crops with its padding removed, a newline token closing each feature row."""
+    side, grid = _side(config.vision_config.image_size), _grid(config)
+    best_h, best_w = _best_resolution(height, width, config.image_grid_pinpoints)
+    crops_h, crops_w = best_h // side, best_w // side
+    rows, cols = _unpadded(height, width, crops_h * grid, crops_w * grid)
+    most = getattr(config, "vision_aspect_ratio", None)  # OneVision: "anyres_max_<crops>"
+    if most is not None:
+        ratio = math.sqrt(rows * cols / (int(most.removeprefix("anyres_max_")) * grid**2))
+        if ratio > 1.1:
+            rows, cols = int(rows // ratio), int(cols // ratio)
+    return crops_h * crops_w + 1, _tower_tokens(config) + rows * (cols + 1)
+
+
+def _anyres(config: Any, batch: int, generator: torch.Generator) -> Images:
+    """An image of a drawn size (the same for every row), as its crops and its true size."""
+    side = _side(config.vision_config.image_size)
+    height, width = (int(v) for v in torch.randint(side // 4, 2 * side + 1, (2,), generator=generator))
+    crops, count = _anyres_tokens(config, height, width)
+    pixels = _pixels(generator, batch, crops, int(config.vision_config.num_channels), side, side)
+    return Images([_token(config, "image_token_index")] * count,
+                  {"pixel_values": pixels, "image_sizes": torch.tensor([[height, width]] * batch)})
+
+
+def _spatial_merge(config: Any) -> int:
+    return (_grid(config) // int(config.spatial_merge_size)) ** 2
+
+
+def _tiled(count: Callable[[Any], int]) -> DrawImages:
+    """Idefics3-style inputs: one image per row as (batch, images, channels, height, width) plus its pixel mask."""
+
+    def images(config: Any, batch: int, generator: torch.Generator) -> Images:
+        pixels = _square(config, batch, generator).unsqueeze(1)
+        mask = torch.ones(pixels.shape[:2] + pixels.shape[-2:], dtype=torch.bool)
+        return Images([_token(config, "image_token_id")] * count(config),
+                      {"pixel_values": pixels, "pixel_attention_mask": mask})
+
+    return images
+
+
+def _pixel_values_images(count: Callable[[Any], int]) -> Callable[[str], DrawImages]:
+    return lambda model_type: _fixed(count, pixel_name=_pixel_name(model_type))
+
+
+RECORDS: tuple[ArchRecord, ...] = (
+    _record(("llava",), Layout(_fixed(_tower_tokens)), derive=_min_image_tokens,
+            note="LLaVA: one placeholder per selected vision-tower token"),
+    # "pixtral" names both LLaVA with a Pixtral tower (an image-text type) and that tower's own config
+    _record(("pixtral",), Layout(_fixed(_tower_tokens)), explicit_head_dim=False,
+            note="Pixtral tower: 2-D rotary over head_dim = hidden / heads"),
+    ArchRecord(("llama4_vision_model",), fixed={"pixel_shuffle_ratio": 0.5}, derive=_llama4_adapter,
+               note="Llama4 vision adapter widths follow the tower width"),
+    ArchRecord(("mistral_large4_text",), grouped_kv=False, note="MLA with a sparse indexer: kv heads = heads"),
+    _record(("vipllava",), Layout(_fixed(_tower_tokens)), derive=_vip_layers,
+            note="VipLLaVA: CLS cropped from a concatenation of layers"),
+    _record(("llava_next", "llava_next_video"), Layout(_anyres), derive=_anyres_pinpoints,
+            note="LLaVA-NeXT any-resolution: crops, unpadding and row newlines"),
+    _record(("llava_onevision",), Layout(_anyres), derive=_onevision_pinpoints,
+            note="LLaVA-NeXT any-resolution, features downsampled beyond anyres_max crops"),
+    _record(("paligemma",), Layout(_fixed(_patch_tokens)), derive=_text_width, note="PaliGemma: one placeholder per SigLIP patch"),
+    _record(("gemma3", "shieldgemma2"), Layout(_fixed(_mm_tokens, wrap=("boi_token_index", "eoi_token_index"))),
+            derive=_gemma3_tokens, note="Gemma3: pooled patches between begin/end-of-image tokens"),
+    _record(("aya_vision", "cohere2_vision"),
+            Layout(_fixed(_shuffled_tokens(lambda c: 1 / int(c.downsample_factor))), placeholder="image_token_id"),
+            note="pixel shuffle by downsample_factor"),
+    _record(("internvl", "qianfan_ocr"),
+            Layout(_fixed(_shuffled_tokens(lambda c: float(c.downsample_ratio))), placeholder="image_token_id"),
+            note="InternVL: CLS cropped, then pixel shuffle by downsample_ratio"),
+    _record(("got_ocr2", "pp_chart2table"), Layout(_fixed(_halved_twice)), derive=_sam_windows,
+            note="GOT-OCR2: two stride-2 convolutions over the SAM patch grid"),
+    _record(("mistral3", "lighton_ocr", "mistral_large4"), Layout(_with_sizes(_spatial_merge)),
+            note="Pixtral tower with image sizes, patches merged spatially"),
+    _record(("llama4",), Layout(_fixed(_shuffled_tokens(lambda c: float(c.vision_config.pixel_shuffle_ratio)),
+                                       wrap=("boi_token_index", "eoi_token_index"))),
+            note="Llama4: pixel shuffle in the vision adapter"),
+    _record(("deepseek_vl",), Layout(_fixed(_patch_tokens), placeholder="image_token_id"),
+            note="DeepSeek-VL: one placeholder per SigLIP patch"),
+    _record(("idefics3", "smolvlm", "granite_docling"),
+            Layout(_tiled(_shuffled_tokens(lambda c: 1 / int(c.scale_factor))), placeholder="image_token_id"),
+            note="Idefics3: images per row with a pixel mask, pixel shuffle by scale_factor"),
+)
+
+_BY_TYPE = {mt: rec for rec in RECORDS for mt in rec.model_types}

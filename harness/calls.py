@@ -1,0 +1,195 @@
+"""Call strategies: forward and generate arguments drawn swarm-style (each optional feature present or absent).
+
+A :class:`CallSpec` is JSON; :func:`forward_inputs` turns it into tensors for a built model. Oracles decide which
+parts of a call they use (a cache-agreement oracle ignores ``labels``, a training oracle needs them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import torch
+from hypothesis import strategies as st
+
+from harness.archs.build import sample_inputs
+from harness.archs.strategies import RESERVED_IDS, ArchSpec
+from harness.archs.tasks import LabelKind, task
+from harness.caches import EMPTY_FORMS
+
+Mask = Literal["absent", "ones", "left-pad", "right-pad", "holes"]
+GenMode = Literal["greedy", "sample", "beam"]
+
+
+@dataclass(frozen=True)
+class GenerateSpec:
+    max_new_tokens: int = 3
+    min_new_tokens: int = 0
+    mode: GenMode = "greedy"
+    num_beams: int = 1
+    num_return_sequences: int = 1
+    cache_implementation: str | None = None
+    return_dict_in_generate: bool = False
+    output_scores: bool = False
+    #: generate(ids) instead of generate(input_ids=ids)
+    positional: bool = False
+    #: split point for "n, then m more from the returned cache"
+    split: int = 1
+
+
+@dataclass(frozen=True)
+class CallSpec:
+    batch: int = 2
+    length: int = 5
+    embeds: bool = False
+    mask: Mask = "ones"
+    position_ids: bool = False
+    token_type_ids: bool = False
+    labels: bool = False
+    use_cache: bool | None = None
+    output_attentions: bool = False
+    output_hidden_states: bool = False
+    #: "absent" or a key of harness.caches.EMPTY_FORMS
+    past: str = "absent"
+    past_positional: bool = False
+    #: multitask prompt tuning: one task id per row
+    task_ids: list[int] | None = None
+    #: forward position that splits the input for prefilled-cache oracles
+    split: int = 1
+    generate: GenerateSpec = field(default_factory=GenerateSpec)
+    seed: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CallSpec:
+        return cls(**{**data, "generate": GenerateSpec(**data.get("generate", {}))})
+
+
+#: cache implementations that suit any decoder on CPU without extra packages or configuration
+PLAIN_CACHE_IMPLEMENTATIONS = ("static", "dynamic")
+
+
+def cache_implementations() -> tuple[str, ...]:
+    """The plain cache implementations the installed transformers' generate accepts."""
+    from transformers.generation import configuration_utils as gen_config
+
+    known = set(getattr(gen_config, "ALL_CACHE_IMPLEMENTATIONS", ()))
+    deprecated = set(getattr(gen_config, "DEPRECATED_STATIC_CACHE_IMPLEMENTATIONS", ()))
+    return tuple(c for c in PLAIN_CACHE_IMPLEMENTATIONS if c in known and c not in deprecated)
+
+
+@st.composite
+def generate_spec(draw: st.DrawFn) -> GenerateSpec:
+    mode = draw(st.sampled_from(("greedy", "sample", "beam")))
+    beams = draw(st.integers(2, 3)) if mode == "beam" else 1
+    max_new = draw(st.integers(1, 4))
+    return GenerateSpec(
+        max_new_tokens=max_new,
+        min_new_tokens=draw(st.integers(0, max_new)),
+        mode=mode,
+        num_beams=beams,
+        num_return_sequences=draw(st.integers(1, beams)),
+        cache_implementation=draw(st.sampled_from((None, None, *cache_implementations()))),
+        return_dict_in_generate=draw(st.booleans()),
+        output_scores=draw(st.booleans()),
+        positional=draw(st.booleans()),
+        split=draw(st.integers(1, max(1, max_new - 1))),
+    )
+
+
+def call_spec(arch: ArchSpec, num_tasks: int | None = None) -> st.SearchStrategy[CallSpec]:
+    """Calls for a model drawn as ``arch``; ``num_tasks`` for multitask prompt tuning."""
+
+    @st.composite
+    def spec(draw: st.DrawFn) -> CallSpec:
+        batch = draw(st.integers(1, 3))
+        length = draw(st.integers(1, 8))
+        return CallSpec(
+            batch=batch,
+            length=length,
+            embeds=draw(st.booleans()),
+            mask=draw(st.sampled_from(("absent", "ones", "left-pad", "right-pad", "holes"))),
+            position_ids=draw(st.booleans()),
+            token_type_ids=draw(st.booleans()),
+            labels=draw(st.booleans()),
+            use_cache=draw(st.sampled_from((None, True, False))),
+            output_attentions=draw(st.booleans()),
+            output_hidden_states=draw(st.booleans()),
+            past=draw(st.sampled_from(("absent", *EMPTY_FORMS))),
+            past_positional=draw(st.booleans()),
+            task_ids=draw(st.lists(st.integers(0, num_tasks - 1), min_size=batch, max_size=batch))
+            if num_tasks else None,
+            split=draw(st.integers(1, max(1, length - 1))),
+            generate=draw(generate_spec()),
+            seed=draw(st.integers(0, 2**31 - 1)),
+        )
+
+    return spec()
+
+
+def attention_mask(call: CallSpec, gen: torch.Generator) -> torch.Tensor | None:
+    """The drawn mask: padding never covers a row's last real token, holes never its first or last."""
+    if call.mask == "absent":
+        return None
+    mask = torch.ones(call.batch, call.length, dtype=torch.long)
+    for row in range(call.batch):
+        pad = int(torch.randint(0, call.length, (1,), generator=gen))
+        if call.mask == "left-pad" and pad:
+            mask[row, :pad] = 0
+        elif call.mask == "right-pad" and pad:
+            mask[row, call.length - pad:] = 0
+        elif call.mask == "holes" and call.length > 2:
+            holes = torch.rand(call.length - 2, generator=gen) < 0.3
+            mask[row, 1:-1][holes] = 0
+    return mask
+
+
+def forward_inputs(call: CallSpec, arch: ArchSpec, config: Any) -> dict[str, torch.Tensor]:
+    """Keyword tensors for one forward: the model's own inputs, with the drawn mask, positions, types and labels.
+
+    ``past_key_values``, ``use_cache`` and output flags are left to the oracles, which know what they compare.
+    """
+    gen = torch.Generator().manual_seed(call.seed)
+    inputs = dict(sample_inputs(arch, config, call.batch, call.length, call.seed))
+    mask = attention_mask(call, gen)
+    pad = getattr(config, "pad_token_id", None)
+    if mask is not None:
+        inputs["attention_mask"] = mask
+        if isinstance(pad, int):
+            inputs["input_ids"] = inputs["input_ids"].masked_fill(mask == 0, pad)
+    else:
+        inputs.pop("attention_mask", None)
+    length = inputs["input_ids"].shape[1]
+    if call.position_ids:
+        base = torch.arange(length).expand(call.batch, -1)
+        inputs["position_ids"] = base if mask is None else (mask.cumsum(-1) - 1).clamp(min=0)
+    if call.token_type_ids and getattr(config, "type_vocab_size", 0):
+        inputs["token_type_ids"] = torch.zeros_like(inputs["input_ids"])
+    if call.labels:
+        inputs.update(labels(task(arch.task).labels, inputs, config, gen))
+    if call.task_ids is not None:
+        inputs["task_ids"] = torch.tensor(call.task_ids)
+    return inputs
+
+
+def labels(kind: LabelKind, inputs: dict[str, torch.Tensor], config: Any, gen: torch.Generator) -> dict[str, Any]:
+    """Loss targets of the task's kind for ``inputs`` (empty for tasks without a loss)."""
+    ids = inputs.get("decoder_input_ids", inputs["input_ids"])
+    batch, length = ids.shape[0], ids.shape[-1]
+    num_labels = int(getattr(config, "num_labels", 2))
+    if kind == "tokens":
+        return {"labels": ids.clone()}
+    if kind == "class":
+        return {"labels": torch.randint(0, num_labels, (batch,), generator=gen)}
+    if kind == "token-class":
+        return {"labels": torch.randint(0, num_labels, (batch, length), generator=gen)}
+    if kind == "span":
+        return {name: torch.randint(0, length, (batch,), generator=gen) for name in ("start_positions", "end_positions")}
+    return {}
+
+
+def text_ids(arch: ArchSpec, batch: int, length: int, seed: int) -> torch.Tensor:
+    """Plain token ids above the special band (for oracles that build their own continuations)."""
+    return torch.randint(RESERVED_IDS, arch.vocab, (batch, length), generator=torch.Generator().manual_seed(seed))

@@ -1,0 +1,48 @@
+"""A case: one drawn (model, method, call) triple, the unit every oracle judges and every repro replays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import strategies as st
+
+from harness.archs.strategies import ArchSpec, arch_spec
+from harness.calls import CallSpec, call_spec
+from harness.methods.wrap import MethodSpec, method_spec
+from harness.results import case_id
+
+
+@dataclass(frozen=True)
+class Case:
+    arch: ArchSpec
+    method: MethodSpec
+    call: CallSpec
+
+    @property
+    def id(self) -> str:
+        return case_id(self.to_json())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"arch": self.arch.to_json(), "method": self.method.to_json(), "call": self.call.to_json()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Case:
+        try:
+            return cls(ArchSpec.from_json(data["arch"]), MethodSpec.from_json(data["method"]),
+                       CallSpec.from_json(data["call"]))
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"not a case JSON (expected arch, method and call objects): {exc}") from exc
+
+
+def case_strategy(task: str, model_type: str, method_name: str) -> st.SearchStrategy[Case]:
+    """Cases for one target: a tiny ``model_type`` model for ``task``, wrapped with ``method_name``, and a call."""
+
+    @st.composite
+    def case(draw: st.DrawFn) -> Case:
+        arch = draw(arch_spec(model_type, task))
+        method = draw(method_spec(method_name, arch))
+        call = draw(call_spec(arch, method.options.get("num_tasks")))
+        return Case(arch, method, call)
+
+    return case()

@@ -1,0 +1,95 @@
+"""Judging one case: set it up, run every selected property under a time limit, and turn each into a verdict.
+
+The ``wrap`` verdict comes first: when peft refuses or fails to wrap, every other property is a ``skip`` that
+names the wrap outcome, so one wrap bug is one verdict, not one per property.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from harness.cases import Case
+from harness.oracles import Property
+from harness.oracles.base import BaseUnusable, NotApplicable, OracleFailure, Trial, setup
+from harness.outcomes import error_info, is_clean_rejection, mask, signature
+from harness.results import Verdict
+from harness.timeouts import CaseTimeout, time_limit
+from harness.versions import cell_name, installed
+
+#: a stand-in hook for the harness's own tests: receives the set-up trial and may swap ``trial.model``
+TrialHook = Callable[[Trial], None]
+
+
+def _verdict(case: Case, prop: str, outcome: str, start: float, **fields: Any) -> Verdict:
+    return Verdict(
+        case_id=case.id, cell=cell_name(), versions=installed(), arch=case.arch.model_type, task=case.arch.task,
+        method=case.method.method, property=prop, outcome=outcome, case=case.to_json(),  # type: ignore[arg-type]
+        duration_s=round(time.perf_counter() - start, 4), **fields,
+    )
+
+
+def _from_exception(case: Case, prop: str, exc: BaseException, start: float, **fields: Any) -> Verdict:
+    if isinstance(exc, NotApplicable):
+        return _verdict(case, prop, "unsupported", start, reason=str(exc), **fields)
+    if isinstance(exc, CaseTimeout):
+        return _verdict(case, prop, "timeout", start, signature=f"{prop}: timeout", reason=str(exc), **fields)
+    info = error_info(exc)
+    if isinstance(exc, OracleFailure):
+        return _verdict(case, prop, "fail", start, signature=f"{prop}: {mask(str(exc))}", error=info, **fields)
+    outcome = "rejected" if is_clean_rejection(exc) else "crash"
+    return _verdict(case, prop, outcome, start, signature=signature(info), error=info,
+                    reason=str(exc)[:300] if outcome == "rejected" else "", **fields)
+
+
+def run_case(case: Case, properties: list[Property], timeout_s: float, *, pinned: bool = False,
+             hook: TrialHook | None = None, starting: Callable[[str], None] | None = None) -> Iterator[Verdict]:
+    """Verdicts for ``case``: first ``wrap``, then one per property (in order), as each finishes.
+    ``starting(name)`` is told before each step, so a supervisor knows what was in flight if the process dies."""
+    announce = starting or (lambda name: None)
+    announce("wrap")
+    start = time.perf_counter()
+    extra = {"pinned": pinned}
+    try:
+        with time_limit(timeout_s):
+            trial = setup(case)
+    except BaseUnusable as exc:
+        why = f"the base model fails without peft ({exc}); see `python -m harness zoo --arch {case.arch.model_type}`"
+        yield _verdict(case, "wrap", "skip", start, reason=why, **extra)
+        yield from _skips(case, properties, "the base model fails without peft", extra)
+        return
+    except Exception as exc:  # noqa: BLE001 - a setup failure is the wrap verdict
+        yield _from_exception(case, "wrap", exc, start, **extra)
+        yield from _skips(case, properties, "setup did not finish", extra)
+        return
+    wrapped = trial.wrapped
+    if wrapped.outcome != "wrapped":
+        assert wrapped.error is not None
+        yield _from_exception(case, "wrap", wrapped.error, start, **extra)
+        yield from _skips(case, properties, f"wrap {wrapped.outcome}", extra)
+        return
+    reason = "peft inferred the prompt geometry" if wrapped.geometry == "inferred" else \
+        "peft could not infer the prompt geometry; wrapped with explicit num_layers/token_dim/num_attention_heads"
+    yield _verdict(case, "wrap", "pass", start, reason=reason, **extra)
+    if hook is not None:
+        hook(trial)
+    for prop in properties:
+        announce(prop.name)
+        start = time.perf_counter()
+        if prop.tasks is not None and case.arch.task not in prop.tasks:
+            yield _verdict(case, prop.name, "unsupported", start, reason=f"only for {', '.join(prop.tasks)}", **extra)
+            continue
+        try:
+            with time_limit(timeout_s):
+                prop.check(trial)
+        except Exception as exc:  # noqa: BLE001 - every exception is an outcome
+            yield _from_exception(case, prop.name, exc, start, **extra)
+        else:
+            yield _verdict(case, prop.name, "pass", start, **extra)
+
+
+def _skips(case: Case, properties: list[Property], why: str, extra: dict[str, Any]) -> Iterator[Verdict]:
+    now = time.perf_counter()
+    for prop in properties:
+        yield _verdict(case, prop.name, "skip", now, reason=why, **extra)

@@ -1,0 +1,179 @@
+"""Known incompatibilities as data (``expectations.yaml``), and the judgement that turns verdicts into an exit status.
+
+An expectation says: in these cells (and versions), for these targets, a bad outcome whose signature matches is a
+known bug, not news. ``judge`` then reports two lists, and the run exits 0 only if both are empty:
+
+* **new failures**: bad verdicts (``harness.results.BAD_OUTCOMES``) that no expectation explains;
+* **stale expectations**: an expectation whose scope was run, and every verdict in it passed: the bug is fixed
+  there, so narrow or remove the entry.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from harness.datafile import DataFileError, Reader, load_yaml, near
+from harness.results import BAD_OUTCOMES, Verdict
+
+DEFAULT_PATH = Path(__file__).resolve().parents[1] / "expectations.yaml"
+#: verdict fields an expectation may narrow with fnmatch patterns
+TARGET_FIELDS = ("cell", "arch", "task", "method", "property")
+#: packages an expectation may narrow with a PEP 440 specifier, checked against the verdict's versions
+VERSIONED = ("transformers", "peft", "torch")
+
+
+@dataclass(frozen=True)
+class Expectation:
+    id: str
+    #: field → fnmatch patterns (``cell`` always present; an absent field matches everything)
+    patterns: Mapping[str, tuple[str, ...]]
+    #: package → specifier the verdict's installed version must satisfy
+    versions: Mapping[str, SpecifierSet]
+    #: a substring of the failure text, or a compiled regular expression
+    signature: str | re.Pattern[str]
+    reason: str
+    link: str
+
+    def scopes(self, verdict: Verdict) -> bool:
+        """Whether ``verdict`` is a run of a target this expectation speaks about (whatever its outcome)."""
+        for name, patterns in self.patterns.items():
+            if not any(fnmatch.fnmatchcase(getattr(verdict, name), p) for p in patterns):
+                return False
+        for package, spec in self.versions.items():
+            try:
+                if Version(verdict.versions.get(package, "")) not in spec:
+                    return False
+            except InvalidVersion:
+                return False
+        return True
+
+    def explains(self, verdict: Verdict) -> bool:
+        """Whether ``verdict`` is this known failure: in scope, bad, and with a matching signature."""
+        if verdict.outcome not in BAD_OUTCOMES or not self.scopes(verdict):
+            return False
+        text = failure_text(verdict)
+        if isinstance(self.signature, str):
+            return self.signature in text
+        return self.signature.search(text) is not None
+
+
+def failure_text(verdict: Verdict) -> str:
+    """What a signature is matched against: the normalised signature and the error's type and message."""
+    error = f"{verdict.error.type}: {verdict.error.message}" if verdict.error else ""
+    return f"{verdict.signature}\n{error}"
+
+
+@dataclass(frozen=True)
+class Judgement:
+    new_failures: tuple[Verdict, ...]
+    stale: tuple[Expectation, ...]
+    #: bad verdicts an expectation explains, with the first one that does
+    expected: tuple[tuple[Verdict, Expectation], ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.new_failures and not self.stale
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+    def lines(self) -> list[str]:
+        """A human summary, one line per new failure and per stale expectation."""
+        out = [f"{len(self.new_failures)} new failure(s), {len(self.expected)} expected, {len(self.stale)} stale "
+               "expectation(s)"]
+        out += [f"NEW   {v.cell} {v.arch} {v.method} {v.property}: {v.outcome} {v.signature}" for v in self.new_failures]
+        out += [f"STALE {e.id}: every verdict in its scope passed; narrow or remove it ({e.link})" for e in self.stale]
+        return out
+
+
+def judge(verdicts: Iterable[Verdict], expectations: Iterable[Expectation]) -> Judgement:
+    """New failures and stale expectations of one run (see the module docstring)."""
+    verdicts, expectations = list(verdicts), list(expectations)
+    new, expected = [], []
+    for verdict in verdicts:
+        if verdict.outcome not in BAD_OUTCOMES:
+            continue
+        match = next((e for e in expectations if e.explains(verdict)), None)
+        if match is None:
+            new.append(verdict)
+        else:
+            expected.append((verdict, match))
+    stale = []
+    for expectation in expectations:
+        ran = [v.outcome for v in verdicts if v.outcome != "skip" and expectation.scopes(v)]
+        if ran and all(outcome == "pass" for outcome in ran):
+            stale.append(expectation)
+    return Judgement(tuple(new), tuple(stale), tuple(expected))
+
+
+def load_expectations(path: str | os.PathLike[str] | None = None, cells: Iterable[str] | None = None) -> list[Expectation]:
+    """Read and check ``expectations.yaml`` (default: the repository's). With ``cells`` (the names a matrix
+    answers to), a cell pattern that matches none of them is an error too."""
+    reader = Reader(path or DEFAULT_PATH)
+    top = reader.mapping(load_yaml(reader.path), "", required=("expectations",))
+    entries = top["expectations"]
+    if not isinstance(entries, list):
+        raise reader.error("expectations", f"expected a list of entries, got {entries!r}")
+    known_cells = list(cells) if cells is not None else None
+    out: list[Expectation] = []
+    for i, raw in enumerate(entries):
+        out.append(_parse(reader, f"expectations[{i}]", raw, known_cells))
+        for earlier in out[:-1]:
+            if earlier.id == out[-1].id:
+                raise reader.error(f"expectations[{i}]", f"id {earlier.id!r} is used twice", "give each entry its own id")
+    return out
+
+
+def _parse(reader: Reader, where: str, raw: Any, cells: list[str] | None) -> Expectation:
+    entry = reader.mapping(
+        raw,
+        where,
+        required=("id", "cell", "reason", "link"),
+        optional=(*TARGET_FIELDS[1:], *VERSIONED, "signature", "signature_regex"),
+    )
+    where = f"{where} ({entry['id']!r})" if isinstance(entry["id"], str) else where
+    ident = reader.string(entry["id"], f"{where}.id")
+    patterns = {name: reader.strings(entry[name], f"{where}.{name}") for name in TARGET_FIELDS if name in entry}
+    if cells is not None:
+        for pattern in patterns["cell"]:
+            if not any(fnmatch.fnmatchcase(c, pattern) for c in cells):
+                raise reader.error(f"{where}.cell", f"{pattern!r} matches no cell of the matrix{near(pattern, cells)}",
+                                   "`python -m harness matrix --nightly` lists the cells")
+    versions = {}
+    for package in VERSIONED:
+        if package in entry:
+            text = reader.string(entry[package], f"{where}.{package}")
+            try:
+                versions[package] = SpecifierSet(text)
+            except InvalidSpecifier:
+                raise reader.error(f"{where}.{package}", f"{text!r} is not a version specifier",
+                                   "write one such as \"<0.13\" or \">=4.50,<5\"") from None
+    if ("signature" in entry) == ("signature_regex" in entry):
+        raise reader.error(where, "needs exactly one of 'signature' (a substring) and 'signature_regex'",
+                           "add the text the failure shows, e.g. signature: \"got multiple values\"")
+    if "signature" in entry:
+        signature: str | re.Pattern[str] = reader.string(entry["signature"], f"{where}.signature")
+    else:
+        text = reader.string(entry["signature_regex"], f"{where}.signature_regex")
+        try:
+            signature = re.compile(text)
+        except re.error as exc:
+            raise reader.error(f"{where}.signature_regex", f"not a regular expression: {exc}",
+                               "fix it, or use 'signature' for a plain substring") from None
+    link = reader.string(entry["link"], f"{where}.link")
+    if not link.startswith(("https://", "http://")):
+        raise reader.error(f"{where}.link", f"{link!r} is not a URL", "link the issue or pull request")
+    return Expectation(ident, patterns, versions, signature, reader.string(entry["reason"], f"{where}.reason"), link)
+
+
+__all__ = ["DataFileError", "Expectation", "Judgement", "judge", "load_expectations"]

@@ -1,0 +1,58 @@
+"""Show the version matrix (matrix.yaml): each cell with its pins, its kind and why its peft goes with its
+transformers. ``--refresh-releases`` first rewrites harness/data/releases.yaml, the offline record of released
+versions the matrix is checked against, from the package index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from harness import releases
+from harness.datafile import DataFileError
+from harness.matrix import load_matrix, updates
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--nightly", action="store_true", help="also the nightly crosses (default: the pairings)")
+    parser.add_argument("--json", action="store_true", help="print the cells as a JSON list")
+    parser.add_argument("--file", type=Path, help="the matrix file (default: the repository's matrix.yaml)")
+    parser.add_argument(
+        "--refresh-releases",
+        action="store_true",
+        help="rewrite harness/data/releases.yaml from the package index, then say what matrix.yaml lacks",
+    )
+    parser.add_argument(
+        "--index-url",
+        default=os.environ.get("PIP_INDEX_URL", releases.DEFAULT_INDEX),
+        help="a PEP 691 (JSON) simple index for --refresh-releases (default: $PIP_INDEX_URL or PyPI)",
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.refresh_releases:
+        print(f"wrote {releases.refresh(index_url=args.index_url)}", file=sys.stderr)
+    try:
+        matrix = load_matrix(args.file)
+    except DataFileError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    cells = matrix.cells if args.nightly else matrix.pairings
+    if args.json:
+        json.dump([asdict(c) for c in cells], sys.stdout, indent=1)
+        print()
+    else:
+        print(f"torch {matrix.torch} in every cell; from: {matrix.torch_source}")
+        for c in cells:
+            print(f"{c.name:<24} python {c.python:<5} transformers {c.transformers:<8} peft {c.peft:<7} {c.kind:<8} "
+                  f"{c.reason}")
+    if args.refresh_releases:
+        missing = updates(matrix, releases.load_releases())
+        for line in missing:
+            print(f"matrix.yaml lacks: {line}", file=sys.stderr)
+        return 1 if missing else 0
+    return 0

@@ -1,0 +1,1 @@
+"""Every prompt method of the installed peft: discovery, option strategies, wrapping, perturbation."""

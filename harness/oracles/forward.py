@@ -1,0 +1,164 @@
+"""Forward-pass properties: the drawn call runs, argument forms agree, a passed cache is honoured."""
+
+from __future__ import annotations
+
+import torch
+
+from harness.caches import EMPTY_FORMS, PREFILLED_FORMS, FormUnavailable, cache_length
+from harness.oracles.base import (
+    PATH_ATOL,
+    SAME_ATOL,
+    NotApplicable,
+    OracleFailure,
+    Property,
+    Trial,
+    assert_close,
+    call_with_past,
+    has_targets,
+    main_output,
+)
+
+
+def _flags(trial: Trial) -> dict[str, object]:
+    call = trial.case.call
+    flags: dict[str, object] = {}
+    if call.use_cache is not None:
+        flags["use_cache"] = call.use_cache
+    if call.output_attentions:
+        flags["output_attentions"] = True
+    if call.output_hidden_states:
+        flags["output_hidden_states"] = True
+    return flags
+
+
+def _embedded(trial: Trial, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``inputs`` with input_ids replaced by their embeddings (the base model's input embedding table)."""
+    out = dict(inputs)
+    ids = out.pop("input_ids")
+    with torch.no_grad():
+        out["inputs_embeds"] = trial.built.model.get_input_embeddings()(ids)
+    return out
+
+
+_ABSENT = object()
+
+
+def _drawn_past(trial: Trial) -> object:
+    """The drawn empty cache for this model, or _ABSENT (not drawn, unsuited, or not available here)."""
+    call = trial.case.call
+    form = EMPTY_FORMS.get(call.past)
+    is_enc_dec = bool(getattr(trial.built.config, "is_encoder_decoder", False))
+    if form is None or form.suits not in ("any", "encoder-decoder" if is_enc_dec else "decoder"):
+        return _ABSENT
+    try:
+        return form.make(trial.built.config, call.batch, 64)
+    except FormUnavailable:
+        return _ABSENT
+
+
+def check_forward(trial: Trial) -> None:
+    """The drawn call (inputs or embeddings, mask, positions, labels, an empty cache by keyword or position,
+    cache and output flags) runs, and the main
+    output has one row per input row and only finite values (no tolerance: a shape or a NaN is wrong or not)."""
+    call = trial.case.call
+    inputs = trial.model_inputs(labels=True)
+    if call.embeds:
+        inputs = _embedded(trial, inputs)
+    past = _drawn_past(trial)
+    with torch.no_grad():
+        if past is _ABSENT:
+            out = trial.model(**inputs, **_flags(trial))
+        else:
+            out = call_with_past(trial.model, inputs, past, call.past_positional, **_flags(trial))
+    main = main_output(out)
+    if main.shape[0] != call.batch:
+        raise OracleFailure(f"main output has {main.shape[0]} rows for a batch of {call.batch}")
+    if not torch.isfinite(main).all():
+        raise OracleFailure("main output has non-finite values")
+    loss = getattr(out, "loss", None)
+    if loss is not None and has_targets(trial) and not torch.isfinite(loss):
+        raise OracleFailure(f"loss is {float(loss)}")
+
+
+def check_empty_cache(trial: Trial) -> None:
+    """Passing an empty cache gives the same output as passing none: every empty form the installed transformers
+    can make for this model (``None``, an empty DynamicCache, a fresh StaticCache, an empty EncoderDecoderCache),
+    by keyword and, where the wrapped forward declares the parameter, positionally. Tolerance PATH_ATOL: a static
+    cache takes another code path."""
+    call = trial.case.call
+    is_enc_dec = bool(getattr(trial.built.config, "is_encoder_decoder", False))
+    suits = ("any", "encoder-decoder" if is_enc_dec else "decoder")
+    inputs = trial.model_inputs()
+    with torch.no_grad():
+        reference = main_output(trial.model(**inputs))
+    for form in EMPTY_FORMS.values():
+        if form.suits not in suits:
+            continue
+        for positional in (False, True):
+            try:
+                past = form.make(trial.built.config, call.batch, 64)
+            except FormUnavailable:
+                break
+            with torch.no_grad():
+                out = main_output(call_with_past(trial.model, inputs, past, positional))
+            how = "positional" if positional else "keyword"
+            assert_close(out, reference, PATH_ATOL, f"output with an empty {form.name} cache ({how}) vs no cache")
+
+
+def check_positional(trial: Trial) -> None:
+    """``model(input_ids, ...)`` with the ids positional ≡ ``model(input_ids=ids, ...)`` (SAME_ATOL)."""
+    inputs = trial.model_inputs()
+    ids = inputs.pop("input_ids")
+    with torch.no_grad():
+        keyword = main_output(trial.model(input_ids=ids, **inputs))
+        positional = main_output(trial.model(ids, **inputs))
+    assert_close(positional, keyword, SAME_ATOL, "positional input_ids vs keyword")
+
+
+def check_prefilled_cache(trial: Trial) -> None:
+    """Cached ≡ uncached: a forward over the tail of the input, given the cache a forward over its head returned
+    (as returned, as legacy tuples, as a DynamicCache), gives the one-shot forward's logits for the tail
+    (PATH_ATOL). A form that raises decides the outcome (``rejected`` if the refusal explains itself)."""
+    call = trial.case.call
+    inputs = trial.model_inputs()
+    if "input_ids" not in inputs or inputs["input_ids"].shape[1] < 2:
+        raise NotApplicable("needs at least two input tokens to split")
+    if "decoder_input_ids" in inputs:
+        raise NotApplicable("encoder-decoder: the decoder cache is covered by the generate properties")
+    length = inputs["input_ids"].shape[1]
+    k = min(call.split, length - 1)
+    with torch.no_grad():
+        one_shot = main_output(trial.model(**inputs))
+        if one_shot.shape[1] != length:
+            raise NotApplicable("the method prepends virtual tokens on every forward; a continuation forward is "
+                                "outside its contract (generate covers it)")
+        for name, convert in PREFILLED_FORMS.items():
+            # a fresh head pass per form: caches are mutated in place by the tail pass
+            head = trial.model(**_split(inputs, 0, k), use_cache=True)
+            if getattr(head, "past_key_values", None) is None:
+                raise OracleFailure("use_cache=True returned no past_key_values")
+            try:
+                past = convert(head.past_key_values, trial.built.config)
+            except FormUnavailable:
+                continue
+            held = cache_length(past)
+            tail_inputs = _split(inputs, k, length)
+            if "attention_mask" in inputs:
+                tail_inputs["attention_mask"] = inputs["attention_mask"]  # the mask covers the cached positions too
+            tail = trial.model(**tail_inputs, past_key_values=past, use_cache=True)
+            assert_close(main_output(tail), one_shot[:, k:], PATH_ATOL,
+                         f"tail logits from a {name} cache ({held} positions) vs one-shot")
+
+
+def _split(inputs: dict[str, torch.Tensor], start: int, stop: int) -> dict[str, torch.Tensor]:
+    """Per-token inputs (batch, length) cut to [start, stop); the rest (task ids, images) passed whole."""
+    length = inputs["input_ids"].shape[1]
+    return {k: v[:, start:stop] if v.dim() == 2 and v.shape[1] == length else v for k, v in inputs.items()}
+
+
+PROPERTIES = (
+    Property("forward", check_forward.__doc__ or "", check_forward),
+    Property("empty-cache", check_empty_cache.__doc__ or "", check_empty_cache),
+    Property("positional-ids", check_positional.__doc__ or "", check_positional),
+    Property("prefilled-cache", check_prefilled_cache.__doc__ or "", check_prefilled_cache),
+)

@@ -1,0 +1,194 @@
+"""Generation properties: generate agrees with a cache-free greedy loop, with itself without a cache, with itself
+split in two, and accepts the drawn generate options.
+
+Generation inputs use a full attention mask (the drawn ids, no padding): reference semantics for padded generation
+differ across versions by design, and the forward properties already cover padding.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from harness.oracles.base import TIE_MARGIN, NotApplicable, OracleFailure, Property, Trial
+
+GENERATING_TASKS = ("causal-lm", "seq2seq-lm", "image-text-to-text")
+
+
+def _is_seq2seq(trial: Trial) -> bool:
+    return bool(getattr(trial.built.config, "is_encoder_decoder", False))
+
+
+def generate_inputs(trial: Trial) -> dict[str, torch.Tensor]:
+    """The case's inputs for generate: ids (or the multimodal tensors), a full mask, task ids; nothing generate
+    derives itself (positions, token types, decoder ids, labels)."""
+    inputs = trial.model_inputs()
+    for name in ("position_ids", "token_type_ids", "decoder_input_ids", "decoder_attention_mask"):
+        inputs.pop(name, None)
+    inputs["attention_mask"] = torch.ones_like(inputs["input_ids"])
+    return inputs
+
+
+def _eos_ids(trial: Trial) -> set[int]:
+    eos = getattr(trial.built.model.generation_config, "eos_token_id", None)
+    return set(eos if isinstance(eos, list) else [] if eos is None else [eos])
+
+
+def _new_tokens(trial: Trial, sequences: torch.Tensor, prompt_len: int) -> torch.Tensor:
+    return sequences if _is_seq2seq(trial) else sequences[:, prompt_len:]
+
+
+def assert_same_tokens(trial: Trial, actual: torch.Tensor, expected: torch.Tensor, what: str,
+                       margins: torch.Tensor | None = None) -> None:
+    """Per row, tokens agree up to the first end-of-sequence token (after it, rows are padding). A difference at a
+    step whose reference top-2 logit margin is below TIE_MARGIN is a tie, not a failure."""
+    eos = _eos_ids(trial)
+    steps = min(actual.shape[1], expected.shape[1])
+    for row in range(expected.shape[0]):
+        for step in range(steps):
+            a, e = int(actual[row, step]), int(expected[row, step])
+            if a != e:
+                if margins is not None and step < margins.shape[1] and float(margins[row, step]) < TIE_MARGIN:
+                    break
+                raise OracleFailure(f"{what}: row {row} step {step}: token {a} != {e}")
+            if e in eos:
+                break
+    if actual.shape[1] < expected.shape[1] and not eos:
+        raise OracleFailure(f"{what}: {actual.shape[1]} new tokens, expected {expected.shape[1]}")
+
+
+def greedy_loop(trial: Trial, inputs: dict[str, torch.Tensor], steps: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Reference generation: ``steps`` full forwards without a cache, each taking the arg-max token.
+    Returns (new tokens, top-2 margins), both (batch, steps)."""
+    inputs = dict(inputs)
+    batch = inputs["input_ids"].shape[0]
+    if _is_seq2seq(trial):
+        start = trial.built.model.generation_config.decoder_start_token_id
+        if start is None:
+            start = trial.built.config.decoder_start_token_id
+        inputs["decoder_input_ids"] = torch.full((batch, 1), int(start))
+        grow = "decoder_input_ids"
+    else:
+        grow = "input_ids"
+    new, margins = [], []
+    with torch.no_grad():
+        for _ in range(steps):
+            logits = trial.model(**inputs, use_cache=False).logits[:, -1].float()
+            top = logits.topk(2, dim=-1).values
+            token = logits.argmax(-1, keepdim=True)
+            new.append(token)
+            margins.append(top[:, :1] - top[:, 1:])
+            inputs[grow] = torch.cat([inputs[grow], token], dim=1)
+            if grow == "input_ids":
+                inputs["attention_mask"] = torch.cat([inputs["attention_mask"], torch.ones_like(token)], dim=1)
+    new_tokens = torch.cat(new, dim=1)
+    if _is_seq2seq(trial):
+        new_tokens = torch.cat([torch.full((batch, 1), int(inputs["decoder_input_ids"][0, 0])), new_tokens], dim=1)
+    return new_tokens, torch.cat(margins, dim=1)
+
+
+def _generate(trial: Trial, inputs: dict[str, torch.Tensor], steps: int, **options: Any) -> Any:
+    with torch.no_grad():
+        return trial.model.generate(**inputs, max_new_tokens=steps, do_sample=False, num_beams=1, **options)
+
+
+def _require_generation(trial: Trial) -> None:
+    if not hasattr(trial.model, "generate") or trial.task not in GENERATING_TASKS:
+        raise NotApplicable(f"{trial.task} models do not generate")
+
+
+def check_greedy_reference(trial: Trial) -> None:
+    """Greedy ``generate`` ≡ a cache-free loop of full forwards through the same peft model (same tokens; ties
+    within TIE_MARGIN excepted). Catches a prompt dropped or re-applied during generation."""
+    _require_generation(trial)
+    steps = trial.case.call.generate.max_new_tokens
+    inputs = generate_inputs(trial)
+    expected, margins = greedy_loop(trial, inputs, steps)
+    sequences = _generate(trial, inputs, steps)
+    actual = _new_tokens(trial, sequences, inputs["input_ids"].shape[1])
+    if _is_seq2seq(trial):
+        margins = torch.cat([torch.full((margins.shape[0], 1), float("inf")), margins], dim=1)
+    assert_same_tokens(trial, actual, expected, "generate vs greedy loop", margins)
+
+
+def check_cache_on_off(trial: Trial) -> None:
+    """Greedy ``generate(use_cache=True)`` ≡ ``generate(use_cache=False)`` (same tokens)."""
+    _require_generation(trial)
+    steps = trial.case.call.generate.max_new_tokens
+    inputs = generate_inputs(trial)
+    cached = _generate(trial, inputs, steps, use_cache=True)
+    uncached = _generate(trial, inputs, steps, use_cache=False)
+    prompt = inputs["input_ids"].shape[1]
+    assert_same_tokens(trial, _new_tokens(trial, cached, prompt), _new_tokens(trial, uncached, prompt),
+                       "generate with cache vs without")
+
+
+def check_split_generation(trial: Trial) -> None:
+    """Generating n+m tokens ≡ generating n, then m more from the returned cache (same tokens)."""
+    _require_generation(trial)
+    if _is_seq2seq(trial):
+        raise NotApplicable("continuing an encoder-decoder generation from its cache is not a public contract")
+    spec = trial.case.call.generate
+    total = max(2, spec.max_new_tokens)
+    first = min(spec.split, total - 1)
+    inputs = generate_inputs(trial)
+    prompt = inputs["input_ids"].shape[1]
+    whole = _generate(trial, inputs, total)
+    head = _generate(trial, inputs, first, return_dict_in_generate=True, use_cache=True)
+    if getattr(head, "past_key_values", None) is None:
+        raise OracleFailure("generate(return_dict_in_generate=True, use_cache=True) returned no past_key_values")
+    rest = dict(inputs, input_ids=head.sequences, attention_mask=torch.ones_like(head.sequences))
+    tail = _generate(trial, rest, total - first, past_key_values=head.past_key_values)
+    assert_same_tokens(trial, tail[:, prompt:], whole[:, prompt:], f"generate {first} then {total - first} "
+                       f"from the cache vs {total} at once")
+
+
+def check_generate_options(trial: Trial) -> None:
+    """The drawn generate options (greedy / seeded sampling / beams, return sequences, cache implementation, dict
+    output with scores, positional ids) run; there are batch × num_return_sequences rows; scores (when asked) have
+    one entry per new token; the same seed gives the same tokens; positional ``generate(ids)`` ≡ keyword."""
+    _require_generation(trial)
+    spec = trial.case.call.generate
+    inputs = generate_inputs(trial)
+    options: dict[str, Any] = {
+        "max_new_tokens": spec.max_new_tokens, "min_new_tokens": spec.min_new_tokens,
+        "do_sample": spec.mode == "sample", "num_beams": spec.num_beams,
+        "num_return_sequences": spec.num_return_sequences,
+        "return_dict_in_generate": spec.return_dict_in_generate, "output_scores": spec.output_scores,
+    }
+    if spec.cache_implementation:
+        options["cache_implementation"] = spec.cache_implementation
+
+    def run(positional: bool) -> Any:
+        torch.manual_seed(trial.case.call.seed)
+        args = dict(inputs)
+        with torch.no_grad():
+            if positional:
+                ids = args.pop("input_ids")
+                return trial.model.generate(ids, **args, **options)
+            return trial.model.generate(**args, **options)
+
+    out = run(spec.positional)
+    sequences = out.sequences if spec.return_dict_in_generate else out
+    rows = trial.case.call.batch * spec.num_return_sequences
+    if sequences.shape[0] != rows:
+        raise OracleFailure(f"{sequences.shape[0]} sequences for {rows} expected rows")
+    prompt = inputs["input_ids"].shape[1]
+    generated = _new_tokens(trial, sequences, prompt).shape[1] - (1 if _is_seq2seq(trial) else 0)
+    if spec.return_dict_in_generate and spec.output_scores and len(out.scores) != generated:
+        raise OracleFailure(f"{len(out.scores)} score entries for {generated} new tokens")
+    again = run(not spec.positional)
+    again_sequences = again.sequences if spec.return_dict_in_generate else again
+    if not torch.equal(sequences, again_sequences):
+        form = "positional" if spec.positional else "keyword"
+        raise OracleFailure(f"generate with {form} ids and the same seed gave different tokens the second time "
+                            f"(other form): {sequences.tolist()} vs {again_sequences.tolist()}")
+
+
+PROPERTIES = (
+    Property("generate-greedy", check_greedy_reference.__doc__ or "", check_greedy_reference, GENERATING_TASKS),
+    Property("generate-cache", check_cache_on_off.__doc__ or "", check_cache_on_off, GENERATING_TASKS),
+    Property("generate-split", check_split_generation.__doc__ or "", check_split_generation, GENERATING_TASKS),
+    Property("generate-options", check_generate_options.__doc__ or "", check_generate_options, GENERATING_TASKS),
+)

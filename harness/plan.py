@@ -1,0 +1,58 @@
+"""What a run covers: targets (task, arch, method) after filters, each with its own derived seed."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from harness.archs.tasks import TASKS, discover as discover_archs
+from harness.methods.registry import discover as discover_methods, method as lookup_method
+
+
+@dataclass(frozen=True)
+class Target:
+    task: str
+    arch: str
+    method: str
+    #: why the target is not run at all (the method refuses the task); None: run it
+    refused: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.task}:{self.arch}:{self.method}"
+
+    def seed(self, run_seed: int) -> int:
+        """A per-target seed: stable across machines, independent of which other targets run."""
+        digest = hashlib.sha256(f"{run_seed}:{self.key}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") >> 1
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _matches(value: str, wanted: list[str] | None) -> bool:
+    return not wanted or value in wanted or value.upper() in wanted
+
+
+def targets(tasks: list[str] | None = None, archs: list[str] | None = None,
+            methods: list[str] | None = None) -> list[Target]:
+    """Every (task, arch, method) of the installed versions matching the filters, in a stable order."""
+    for name in methods or []:
+        lookup_method(name)  # unknown method names fail here, with the list of installed ones
+    for name in tasks or []:
+        if name not in TASKS:
+            raise ValueError(f"unknown task {name!r}: choose one of {', '.join(TASKS)}")
+    wanted_methods = [m.upper().replace("-", "_") for m in methods] if methods else None
+    found: list[Target] = []
+    for task in tasks or list(TASKS):
+        arch_names = [a for a in discover_archs(task) if _matches(a, archs)]
+        for method in discover_methods().values():
+            if not _matches(method.name, wanted_methods):
+                continue
+            for arch in arch_names:
+                found.append(Target(task, arch, method.name, method.task_support.get(task)))
+    if archs and not found:
+        raise ValueError(f"no architecture named {', '.join(archs)} in the selected tasks; "
+                         "run `python -m harness zoo` to list them")
+    return found

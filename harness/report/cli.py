@@ -1,0 +1,88 @@
+"""Build the compatibility report from verdict files: index.html (open it in a browser), summary.md (for a CI step
+summary or a PR comment) and compat.json (machine-readable; the next run's --baseline).
+
+Exit status: 0 when every input line was read; 1 when the report was written but lines, files or the baseline
+could not be read (stderr and the report say which); 2 when no report could be written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from harness.report import compat, html, markdown, model
+from harness.report.diff import Diff, compare
+
+#: unreadable lines echoed on stderr (all of them are in the report)
+ECHOED = 20
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("inputs", nargs="+", metavar="VERDICTS",
+                        help="verdict files (reports/raw/<cell>.jsonl) or directories holding them")
+    parser.add_argument("--out", type=Path, default=Path("reports"),
+                        help="directory for index.html, summary.md and compat.json (default: reports)")
+    parser.add_argument("--baseline", type=Path, metavar="COMPAT_JSON",
+                        help="compat.json of an earlier run: show new failures, fixes and coverage changes")
+
+
+def main(args: argparse.Namespace) -> int:
+    report = model.read(args.inputs)
+    diff: Diff | None = None
+    baseline_problem = ""
+    if args.baseline:
+        try:
+            diff = compare(report.statuses(), compat.read_baseline(args.baseline), str(args.baseline))
+        except compat.BaselineError as exc:
+            baseline_problem = str(exc)
+    generated = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    outputs = {
+        "index.html": html.render(report, diff, baseline_problem, generated),
+        "summary.md": markdown.render(report, diff, baseline_problem),
+        "compat.json": json.dumps(compat.to_json(report, diff, generated), indent=1, ensure_ascii=False) + "\n",
+    }
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        for name, content in outputs.items():
+            _write(args.out / name, content)
+    except OSError as exc:
+        print(f"error: cannot write the report to {args.out}: {exc.strerror or exc}; pass a writable --out",
+              file=sys.stderr)
+        return 2
+    print(f"wrote {', '.join(str(args.out / name) for name in outputs)}")
+    print(f"{report.verdicts:,} verdicts, {len(report.targets):,} targets, {len(report.cell_squares())} cells: "
+          f"{markdown.tally(report.counts) or 'nothing'}; {len(report.signatures)} failure signatures, "
+          f"{len(report.flaky_cases())} flaky cases")
+    if diff:
+        print(f"since {diff.baseline}: {diff.summary()}")
+    return _warn(report, baseline_problem)
+
+
+def _warn(report: model.Report, baseline_problem: str) -> int:
+    """Say on stderr what could not be read; the exit status: 1 if anything, else 0."""
+    problems = bool(report.unreadable or baseline_problem or not report.verdicts)
+    if report.unreadable:
+        print(f"warning: {len(report.unreadable):,} unreadable line(s) skipped; the rest of the report was built:",
+              file=sys.stderr)
+        for bad in report.unreadable[:ECHOED]:
+            print(f"  {model.describe(bad)}", file=sys.stderr)
+        if len(report.unreadable) > ECHOED:
+            print(f"  … and {len(report.unreadable) - ECHOED:,} more: see 'Unreadable lines' in index.html",
+                  file=sys.stderr)
+    if baseline_problem:
+        print(f"warning: no diff: {baseline_problem}", file=sys.stderr)
+    if not report.verdicts:
+        print(f"warning: no verdicts in {', '.join(report.inputs) or 'the inputs'}: did the matrix run?",
+              file=sys.stderr)
+    return 1 if problems else 0
+
+
+def _write(path: Path, content: str) -> None:
+    """Write through a temporary file, so a reader never sees half a report."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(content, encoding="utf-8")
+    os.replace(partial, path)

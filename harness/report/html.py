@@ -1,0 +1,100 @@
+"""index.html: one self-contained page (inline CSS and JS, nothing fetched) that stays fast at any run size.
+
+Python aggregates; the page gets targets as compact index arrays for the grid and the drill-down, and a bounded
+number of examples per signature. Everything shown is escaped: jinja2 autoescapes the markup, the JSON island
+cannot close its <script>, and the script writes data with textContent only.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from harness.report import model
+from harness.report.diff import CATEGORIES, MEANINGS, Diff
+from harness.report.model import EXAMPLES, STATUSES, SYMBOLS, Key, Report, clip, describe, repro
+from harness.results import OUTCOMES
+
+HERE = Path(__file__).parent
+#: characters of a message in a heading line, and of any text shown in full
+HEADLINE = 240
+FULL = 20_000
+#: signatures shown with examples and tracebacks; the rest get one line each (all are in compat.json)
+SIGNATURES_SHOWN = 200
+#: rows listed per diff category, flaky cases and unreadable lines (all are in compat.json)
+ROWS = 1000
+#: diff categories shown open
+OPEN = ("new_failure", "fixed", "flaky")
+
+
+def embed_json(data: Any) -> Markup:
+    """JSON for a ``<script type="application/json">`` island: ``<``, ``>`` and ``&`` become \\u escapes, so no
+    ``</script>`` or ``<!--`` can end it early; JSON.parse reads the escapes back as the original characters."""
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
+    for char in "<>&\u2028\u2029":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return Markup(text)
+
+
+def render(report: Report, diff: Diff | None, baseline_problem: str, generated: str) -> str:
+    keys = report.targets.keys() | {c.key for changes in (diff.changes.values() if diff else ()) for c in changes}
+    names = {part: sorted({getattr(key, part) for key in keys}) for part in Key._fields}
+    index = {part: {value: i for i, value in enumerate(values)} for part, values in names.items()}
+
+    def ix(part: str, values: Iterable[str]) -> str:
+        """Space-separated indices of key values, for the data attributes the filters read."""
+        return " ".join(str(index[part][v]) for v in values)
+
+    flaky_targets = {key for key, target in report.targets.items() if target.status == model.FLAKY}
+
+    def sig_outcomes(signature: model.Signature) -> list[str]:
+        """The outcome filter's values a signature matches: its outcomes, and "flaky" if it hits a flaky target."""
+        return [*signature.counts, *(["flaky"] if signature.targets & flaky_targets else [])]
+
+    env = Environment(loader=FileSystemLoader(HERE), autoescape=True, undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["clip"] = clip
+    env.filters["pretty"] = lambda case: clip(json.dumps(case, indent=1, sort_keys=True, default=str), FULL)
+    signatures = report.ranked_signatures()
+    script = (HERE / "report.js").read_text(encoding="utf-8")
+    return env.get_template("index.html.j2").render(
+        report=report, diff=diff, baseline_problem=baseline_problem, generated=generated,
+        categories=CATEGORIES, meanings=MEANINGS, open_categories=OPEN, statuses=STATUSES, outcomes=OUTCOMES,
+        symbols=SYMBOLS, shown=signatures[:SIGNATURES_SHOWN], rest=signatures[SIGNATURES_SHOWN:],
+        flaky=report.flaky_cases(), sig_outcomes=sig_outcomes, ix=ix, repro=repro, describe=describe, HEADLINE=HEADLINE, FULL=FULL, ROWS=ROWS, EXAMPLES=EXAMPLES,
+        style=Markup((HERE / "report.css").read_text(encoding="utf-8")), script=Markup(script),
+        script_hash="sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode(),
+        data=embed_json(_page_data(report, names, index, signatures)),
+    )
+
+
+def _page_data(report: Report, names: dict[str, list[str]], index: dict[str, dict[str, int]],
+               signatures: list[model.Signature]) -> dict[str, Any]:
+    """What the script needs for the grid and the drill-down, as index arrays (a few bytes per target)."""
+    sig_index = {s.text: i for i, s in enumerate(signatures)}
+    squares = report.cell_squares()
+    return {
+        "names": names,
+        "outcomes": list(OUTCOMES),
+        "statuses": list(STATUSES),
+        "symbols": SYMBOLS,
+        "squares": [list(squares[cell]) for cell in names["cell"]],
+        "mixed": sorted(cell for cell in names["cell"]
+                        if sum(cell in cells for cells in report.squares.values()) > 1),
+        "tf": sorted({tf for tf, _ in squares.values()}, key=model.version_order),
+        "peft": sorted({peft for _, peft in squares.values()}, key=model.version_order),
+        "sigs": [[s.anchor, clip(s.text, HEADLINE)] for s in signatures],
+        "targets": [
+            [*(index[part][value] for part, value in zip(Key._fields, key)), STATUSES.index(target.status),
+             [target.counts[o] for o in OUTCOMES], [sig_index[text] for text, _ in target.signatures.most_common()],
+             [repro(key.cell, case) for case in target.bad_cases()]]
+            for key, target in sorted(report.targets.items())
+        ],
+    }

@@ -1,0 +1,249 @@
+"""Verdicts aggregated into what a report shows: targets, the version grid, failure signatures and flaky cases.
+
+A *target* is one (cell, arch, task, method, property); every verdict of every drawn case for it adds to its counts.
+The task is part of the key because an arch is tested once per task: a causal-LM llama that passes and a seq-cls
+llama that fails are two targets, not one flaky one. A *case* (case_id) has more than one verdict when it was
+re-run; a case whose verdicts disagree is flaky, and so is its target. Different cases of one target that end
+differently are not flaky: those are inputs on which the target fails, and the target fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shlex
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+from packaging.version import InvalidVersion, Version
+
+from harness.results import BAD_OUTCOMES, BadLine, ErrorInfo, Verdict, read_verdicts
+
+FLAKY = "flaky"
+#: target statuses, most in need of attention first: a wrong answer before a crash, and a pass before the outcomes
+#: that only say a combination was not exercised (a pass tells more)
+STATUSES: tuple[str, ...] = ("fail", "crash", "timeout", FLAKY, "pass", "rejected", "unsupported", "skip")
+#: a symbol per status, so that colour is not the only cue
+SYMBOLS = {"fail": "✗", "crash": "!", "timeout": "◔", "flaky": "~", "pass": "✓", "rejected": "⊘",
+           "unsupported": "–", "skip": "·"}
+#: example cases kept per signature and failing case ids kept per target: the page stays small at any run size
+EXAMPLES = 3
+#: shown in the grid when a verdict does not say which version it ran on
+UNKNOWN = "?"
+
+
+class Key(NamedTuple):
+    cell: str
+    arch: str
+    task: str
+    method: str
+    property: str
+
+
+def health(status: str) -> str:
+    """What a status means for a diff: "bad", "flaky", "good" (it passes) or "neutral" (nothing was exercised)."""
+    if status in BAD_OUTCOMES:
+        return "bad"
+    if status == FLAKY:
+        return "flaky"
+    return "good" if status == "pass" else "neutral"
+
+
+def worst(statuses: Iterable[str]) -> str:
+    """The status among ``statuses`` that needs the most attention ("skip" for none)."""
+    present = set(statuses)
+    return next((s for s in STATUSES if s in present), "skip")
+
+
+def repro(cell: str, case_id: str) -> str:
+    """The command that replays one case in its cell, quoted for a POSIX shell."""
+    return f"tox -e {shlex.quote(cell)} -- repro {shlex.quote(case_id)}"
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… [{len(text) - limit:,} more characters in the verdict file]"
+
+
+def describe(bad: BadLine) -> str:
+    """``file:line: problem``, or ``file: problem`` for a whole file that could not be read (line 0)."""
+    return str(bad) if bad.line else f"{bad.path}: {bad.problem}"
+
+
+def version_order(version: str) -> tuple[int, Version | str]:
+    """Sort key: release order for PEP 440 versions, then anything else alphabetically."""
+    try:
+        return (0, Version(version))
+    except InvalidVersion:
+        return (1, version)
+
+
+@dataclass
+class Target:
+    key: Key
+    #: outcome → verdicts
+    counts: Counter[str] = field(default_factory=Counter)
+    #: case_id → outcome → verdicts (a case with more than one verdict was re-run)
+    cases: dict[str, Counter[str]] = field(default_factory=dict)
+    #: signature → bad verdicts
+    signatures: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def flaky_cases(self) -> dict[str, Counter[str]]:
+        return {case: outcomes for case, outcomes in self.cases.items() if len(outcomes) > 1}
+
+    @property
+    def status(self) -> str:
+        return FLAKY if self.flaky_cases else worst(self.counts)
+
+    def example_case(self) -> str:
+        """A case worth replaying: a flaky one, else a failing one ("" when it has neither)."""
+        return next(iter([*self.flaky_cases, *self.bad_cases()]), "")
+
+    def bad_cases(self) -> list[str]:
+        """Up to EXAMPLES case ids with a bad outcome, in the order they were first seen."""
+        bad = (case for case, outcomes in self.cases.items() if BAD_OUTCOMES & set(outcomes))
+        return [case for case, _ in zip(bad, range(EXAMPLES))]
+
+
+@dataclass
+class Signature:
+    """One failure, however many targets it hits: all bad verdicts that share a normalised signature."""
+
+    text: str
+    counts: Counter[str] = field(default_factory=Counter)
+    targets: set[Key] = field(default_factory=set)
+    #: up to EXAMPLES verdicts, each from another (cell, arch) where there is one
+    examples: list[Verdict] = field(default_factory=list)
+
+    @property
+    def anchor(self) -> str:
+        return "sig-" + hashlib.sha1(self.text.encode()).hexdigest()[:10]
+
+    @property
+    def verdicts(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def error(self) -> ErrorInfo | None:
+        return next((v.error for v in self.examples if v.error), None)
+
+    def spread(self, part: str) -> list[str]:
+        """The distinct values of one key part ("cell", "arch", …) among the targets it hits, sorted."""
+        return sorted({getattr(key, part) for key in self.targets})
+
+    def add(self, verdict: Verdict, key: Key) -> None:
+        self.counts[verdict.outcome] += 1
+        self.targets.add(key)
+        seen = {(v.cell, v.arch) for v in self.examples}
+        if len(self.examples) < EXAMPLES and (verdict.cell, verdict.arch) not in seen:
+            self.examples.append(verdict)
+
+
+def signature_of(verdict: Verdict) -> str:
+    """The verdict's signature, or one made from its outcome and error when the writer left it empty."""
+    if verdict.signature:
+        return verdict.signature
+    if verdict.error:
+        return f"{verdict.outcome}: {verdict.error.type} at {verdict.error.frame or 'unknown frame'}"
+    return f"{verdict.outcome} without an error record"
+
+
+@dataclass
+class Report:
+    inputs: list[str] = field(default_factory=list)
+    unreadable: list[BadLine] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    targets: dict[Key, Target] = field(default_factory=dict)
+    signatures: dict[str, Signature] = field(default_factory=dict)
+    #: (transformers, peft) version → cell → outcome → verdicts
+    squares: dict[tuple[str, str], dict[str, Counter[str]]] = field(default_factory=dict)
+
+    def add(self, verdict: Verdict) -> None:
+        key = Key(verdict.cell, verdict.arch, verdict.task, verdict.method, verdict.property)
+        target = self.targets.get(key) or self.targets.setdefault(key, Target(key))
+        outcome = verdict.outcome
+        self.counts[outcome] += 1
+        target.counts[outcome] += 1
+        target.cases.setdefault(verdict.case_id, Counter())[outcome] += 1
+        square = (verdict.versions.get("transformers") or UNKNOWN, verdict.versions.get("peft") or UNKNOWN)
+        self.squares.setdefault(square, {}).setdefault(verdict.cell, Counter())[outcome] += 1
+        if outcome in BAD_OUTCOMES:
+            text = signature_of(verdict)
+            target.signatures[text] += 1
+            self.signatures.setdefault(text, Signature(text)).add(verdict, key)
+
+    @property
+    def verdicts(self) -> int:
+        return sum(self.counts.values())
+
+    def statuses(self) -> dict[Key, str]:
+        return {key: target.status for key, target in self.targets.items()}
+
+    def ranked_signatures(self) -> list[Signature]:
+        """Signatures hitting the most targets first (one bug in 40 archs outranks 40 verdicts of one)."""
+        return sorted(self.signatures.values(), key=lambda s: (-len(s.targets), -s.verdicts, s.text))
+
+    def rerun_cases(self) -> int:
+        """How many cases have more than one verdict (the flake check re-ran them)."""
+        return sum(sum(c.values()) > 1 for t in self.targets.values() for c in t.cases.values())
+
+    def flaky_cases(self) -> list[tuple[Key, str, Counter[str]]]:
+        """(target, case_id, outcome counts) of every case whose verdicts disagree."""
+        return [(key, case, outcomes) for key, target in sorted(self.targets.items())
+                for case, outcomes in target.flaky_cases.items()]
+
+    def cell_squares(self) -> dict[str, tuple[str, str]]:
+        """Each cell's (transformers, peft) versions: those of most of its verdicts (a cell re-run after an upgrade
+        has more than one pair; ``squares`` keeps them apart)."""
+        totals: dict[str, Counter[tuple[str, str]]] = {}
+        for square, cells in self.squares.items():
+            for cell, counts in cells.items():
+                totals.setdefault(cell, Counter())[square] = sum(counts.values())
+        return {cell: pairs.most_common(1)[0][0] for cell, pairs in sorted(totals.items())}
+
+    def versions(self, package: int) -> list[str]:
+        """The grid's transformers (0) or peft (1) versions, oldest first."""
+        return sorted({square[package] for square in self.squares}, key=version_order)
+
+
+def build(verdicts: Iterable[Verdict]) -> Report:
+    report = Report()
+    for verdict in verdicts:
+        report.add(verdict)
+    return report
+
+
+def read(paths: Iterable[str | Path]) -> Report:
+    """The report of verdict files (a directory stands for its ``*.jsonl``). Missing files and unreadable lines
+    land in ``report.unreadable`` and everything else is still read."""
+    report = Report()
+    seen: set[Path] = set()
+    for path in _expand(paths, report.unreadable):
+        if path.resolve() in seen:  # the same file twice (overlapping globs) would count its verdicts twice
+            continue
+        seen.add(path.resolve())
+        report.inputs.append(str(path))
+        try:
+            for verdict in read_verdicts(path, report.unreadable):
+                report.add(verdict)
+        except OSError as exc:
+            report.unreadable.append(BadLine(str(path), 0, f"cannot read: {exc.strerror or exc}"))
+    return report
+
+
+def _expand(paths: Iterable[str | Path], problems: list[BadLine]) -> Iterator[Path]:
+    for path in map(Path, paths):
+        if path.is_dir():
+            files = sorted(path.glob("*.jsonl"))
+            if not files:
+                problems.append(BadLine(str(path), 0, "directory holds no *.jsonl verdict files"))
+            yield from files
+        elif path.exists():
+            yield path
+        else:
+            problems.append(BadLine(str(path), 0, "no such file (did a glob match nothing?)"))

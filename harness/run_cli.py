@@ -1,0 +1,103 @@
+"""Run the property suite in the current environment and write one verdict line per (case, property) as it
+happens. Exits 0 when every verdict matches expectations.yaml, 1 on a new failure or a stale expectation."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections import Counter, defaultdict
+from dataclasses import replace
+from pathlib import Path
+
+from harness.results import BAD_OUTCOMES, Verdict
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    pick = parser.add_argument_group("what to run")
+    pick.add_argument("--task", action="append", help="only this task (repeatable)")
+    pick.add_argument("--arch", action="append", help="only this model_type (repeatable)")
+    pick.add_argument("--method", action="append", help="only this peft method, e.g. PREFIX_TUNING (repeatable)")
+    pick.add_argument("--property", action="append", help="only this property (repeatable; see --list-properties)")
+    pick.add_argument("--no-pinned", action="store_true", help="leave out the pinned regression examples")
+    pick.add_argument("--list-properties", action="store_true", help="print the properties and exit")
+    budget = parser.add_argument_group("budget")
+    budget.add_argument("--profile", default="default", help="smoke, default or nightly (matrix.yaml profiles)")
+    budget.add_argument("--max-examples", type=int, help="cases per (arch, method) target (overrides the profile)")
+    budget.add_argument("--timeout", type=float, help="seconds per case step (overrides the profile)")
+    budget.add_argument("--seed", type=int, default=0, help="run seed: same seed, same cases (default 0)")
+    budget.add_argument("-j", "--jobs", default="1", help="worker processes, or 'auto' for one per core")
+    out = parser.add_argument_group("output")
+    out.add_argument("--cell", help="matrix cell name to record (default: derived from the installed versions)")
+    out.add_argument("--out", type=Path, help="verdict file (default reports/raw/<cell>.jsonl)")
+    out.add_argument("--junit", type=Path, help="also write JUnit XML here")
+    out.add_argument("--database", help="hypothesis example database folder (one per cell)")
+    out.add_argument("--resume", action="store_true", help="keep the verdicts already in --out and skip their cases")
+    out.add_argument("--expectations", type=Path, help="known failures (default: expectations.yaml)")
+
+
+def main(args: argparse.Namespace) -> int:
+    from harness.oracles import PROPERTIES, select
+
+    if args.list_properties:
+        for prop in PROPERTIES.values():
+            print(f"{prop.name:<18} {' '.join(prop.doc.split())}")
+        return 0
+    if args.cell:
+        os.environ["PEFT_COMPAT_CELL"] = args.cell
+    from harness.expectations import judge, load_expectations
+    from harness.junit import write_junit
+    from harness.matrix import load_matrix
+    from harness.pinned import load_pinned
+    from harness.plan import targets
+    from harness.quiet import quiet_libraries
+    from harness.runner import Item, Supervisor
+    from harness.versions import cell_name, installed
+
+    quiet_libraries()
+    try:
+        profile = load_matrix().profile(args.profile)
+        if args.max_examples is not None:
+            profile = replace(profile, max_examples=args.max_examples)
+        if args.timeout is not None:
+            profile = replace(profile, case_timeout_s=args.timeout)
+        properties = [p.name for p in select(args.property)]
+        chosen = profile.pick(targets(args.task, args.arch, args.method), key=lambda t: t.key)
+        expectations = load_expectations(args.expectations)
+        pinned = [] if args.no_pinned else [p for p in load_pinned() if p.matches(args.task, args.arch, args.method)]
+    except (ValueError, LookupError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    cell = cell_name()
+    out = args.out or Path("reports/raw") / f"{cell}.jsonl"
+    jobs = (os.cpu_count() or 1) if args.jobs == "auto" else int(args.jobs)
+    v = installed()
+    print(f"cell {cell}: torch {v['torch']}, transformers {v['transformers']}, peft {v['peft']} · "
+          f"{len(chosen)} targets × ≤{profile.max_examples} cases, {len(pinned)} pinned · {len(properties)} "
+          f"properties · profile {profile.name} · seed {args.seed} · {jobs} worker(s) → {out}", file=sys.stderr)
+    items = [Item(case=p.case, pinned=True) for p in pinned] + [Item(target=t) for t in chosen]
+    supervisor = Supervisor(out, jobs, profile, properties, args.seed, args.database, args.resume)
+    verdicts = supervisor.run(items)
+    if args.junit:
+        write_junit(verdicts, args.junit, cell)
+    judgement = judge(verdicts, expectations)
+    print_summary(verdicts, out)
+    for line in judgement.lines():
+        print(line, file=sys.stderr)
+    return judgement.exit_code
+
+
+def print_summary(verdicts: list[Verdict], out: Path) -> None:
+    """Outcome totals, then each bad signature once with how many targets show it and a case to replay."""
+    totals = Counter(v.outcome for v in verdicts)
+    print("\n" + " · ".join(f"{n} {o}" for o, n in totals.most_common()), file=sys.stderr)
+    by_signature: dict[str, list[Verdict]] = defaultdict(list)
+    for v in verdicts:
+        if v.outcome in BAD_OUTCOMES:
+            by_signature[v.signature].append(v)
+    for signature, group in sorted(by_signature.items(), key=lambda kv: -len(kv[1])):
+        targets = {(v.arch, v.method) for v in group}
+        example = group[0]
+        print(f"\n{example.outcome.upper():<7} {signature}\n        {len(group)} verdicts, {len(targets)} "
+              f"(arch, method) targets, e.g. {example.arch} × {example.method} [{example.property}]\n"
+              f"        replay: python -m harness repro {example.case_id} --from {out}", file=sys.stderr)

@@ -1,0 +1,118 @@
+"""A worker process: runs targets or single cases sent by the supervisor (``harness.runner``), one at a time.
+
+Commands arrive as JSON lines on stdin; events go out as JSON lines on a dedicated file descriptor (libraries may
+print to stdout). Before each case and each property the worker says what it starts, so when it dies (segfault,
+out of memory, hard timeout) the supervisor can record exactly that step as the verdict.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from harness.archs.strategies import Unbuildable
+from harness.cases import Case, case_strategy
+from harness.execute import run_case
+from harness.oracles import select
+from harness.matrix import Profile
+from harness.plan import Target
+from harness.results import BAD_OUTCOMES, Verdict, case_id
+from harness.versions import cell_name, installed
+
+Emit = Callable[[dict[str, Any]], None]
+
+
+class _Shrinkable(Exception):
+    """Raised inside hypothesis on a bad verdict so that it shrinks the case (only with ``shrink`` budgets)."""
+
+
+def target_verdict(target: Target, outcome: str, reason: str) -> Verdict:
+    """One verdict standing for a whole target that is not run (method refuses the task, arch not drawable)."""
+    return Verdict(case_id=case_id({"target": target.to_json()}), cell=cell_name(), versions=installed(),
+                   arch=target.arch, task=target.task, method=target.method, property="wrap",
+                   outcome=outcome, reason=reason, case={"target": target.to_json()})  # type: ignore[arg-type]
+
+
+def run_target(target: Target, seed: int, budget: Profile, properties: list[str], skip: set[str],
+               database: str | None, emit: Emit) -> None:
+    """Draw up to ``budget.max_examples`` cases for ``target`` through hypothesis and judge each."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as hypothesis_seed
+    from hypothesis.control import current_build_context
+    from hypothesis.database import DirectoryBasedExampleDatabase
+
+    if target.refused:
+        emit({"event": "verdict", "verdict": target_verdict(target, "unsupported", target.refused).to_json()})
+        return
+    try:
+        strategy = case_strategy(target.task, target.arch, target.method)
+    except Unbuildable as exc:
+        emit({"event": "verdict", "verdict": target_verdict(target, "skip", f"zoo: {exc}").to_json()})
+        return
+    props = select(properties)
+    failing = {"found": False}
+
+    def judge(case: Case) -> None:
+        if case.id in skip:
+            return
+        final = current_build_context().is_final
+        if failing["found"] and not final:
+            verdicts = list(run_case(case, props, budget.case_timeout_s))  # a shrink step: not recorded
+        else:
+            emit({"event": "case", "case_id": case.id, "case": case.to_json()})
+            verdicts = []
+            for verdict in run_case(case, props, budget.case_timeout_s,
+                                    starting=lambda name: emit({"event": "property", "name": name})):
+                verdicts.append(verdict)
+                emit({"event": "verdict", "verdict": verdict.to_json()})
+        if budget.shrink and any(v.outcome in BAD_OUTCOMES for v in verdicts):
+            failing["found"] = True
+            raise _Shrinkable(case.id)
+
+    phases = [Phase.explicit, Phase.reuse, Phase.generate] + ([Phase.shrink] if budget.shrink else [])
+    test = settings(
+        max_examples=budget.max_examples, deadline=None, suppress_health_check=list(HealthCheck),
+        database=DirectoryBasedExampleDatabase(database) if database else None, phases=phases,
+        report_multiple_bugs=False,
+    )(hypothesis_seed(seed)(given(strategy)(judge)))
+    try:
+        test()
+    except _Shrinkable:
+        pass
+
+
+def run_single(case_json: dict[str, Any], properties: list[str], timeout_s: float, pinned: bool,
+               emit: Emit) -> None:
+    case = Case.from_json(case_json)
+    emit({"event": "case", "case_id": case.id, "case": case.to_json()})
+    for verdict in run_case(case, select(properties), timeout_s, pinned=pinned,
+                            starting=lambda name: emit({"event": "property", "name": name})):
+        emit({"event": "verdict", "verdict": verdict.to_json()})
+
+
+def main() -> None:
+    from harness.quiet import quiet_libraries
+
+    events = os.fdopen(int(sys.argv[1]), "w", buffering=1, encoding="utf-8")
+
+    def emit(event: dict[str, Any]) -> None:
+        events.write(json.dumps(event, default=str) + "\n")
+
+    quiet_libraries()
+    emit({"event": "ready"})
+    for line in sys.stdin:
+        command = json.loads(line)
+        if command["kind"] == "target":
+            run_target(Target(**command["target"]), command["seed"], Profile(**command["budget"]),
+                       command["properties"], set(command["skip"]), command.get("database"), emit)
+        else:
+            run_single(command["case"], command["properties"], command["timeout_s"], command.get("pinned", False),
+                       emit)
+        emit({"event": "done"})
+
+
+if __name__ == "__main__":
+    main()

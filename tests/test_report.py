@@ -1,0 +1,251 @@
+"""The report: aggregation adds up, the diff finds exactly what changed, nothing unreadable is lost, and text from
+verdicts is inert in HTML and Markdown. Browser checks are in test_report_browser.py."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import shlex
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import jsonschema
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from report_factory import HOSTILE, report_cli, run, verdict, write
+
+from harness.report import compat, diff, html, markdown, model
+from harness.results import BAD_OUTCOMES, OUTCOMES, ErrorInfo, Verdict
+
+@st.composite
+def verdict_sets(draw: st.DrawFn, text: st.SearchStrategy[str] | None = None) -> list[Verdict]:
+    """Small verdict sets with many collisions: shared targets, re-run case ids, shared signatures."""
+    names = st.sampled_from(["a", "b", "c"]) if text is None else text
+    return draw(st.lists(st.builds(
+        verdict,
+        case_id=st.sampled_from(["c1", "c2", "c3", "c4"]), cell=st.sampled_from(["py311-tf4.45", "py311-tf5.2-peft0.18"]),
+        arch=names, task=st.sampled_from(["causal-lm", "seq-cls"]), method=names, property=names,
+        outcome=st.sampled_from(OUTCOMES), signature=st.one_of(st.just(""), names)), max_size=40))
+
+
+def test_statuses_rank_every_outcome_and_flaky() -> None:
+    assert set(model.STATUSES) == set(OUTCOMES) | {model.FLAKY} and len(model.STATUSES) == len(OUTCOMES) + 1
+    assert set(model.SYMBOLS) == set(model.STATUSES)
+
+
+def test_the_report_package_imports_no_ml_stack() -> None:
+    """The report runs in a CI step without torch: importing it must not pull torch, transformers or peft."""
+    code = "import sys, harness.report.cli; print(sorted({'torch', 'transformers', 'peft'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).parents[1]).stdout
+    assert out.strip() == "[]"
+
+
+@settings(max_examples=150, deadline=None)
+@given(verdict_sets())
+def test_counts_add_up_to_the_number_of_verdicts(verdicts: list[Verdict]) -> None:
+    report = model.build(verdicts)
+    assert report.verdicts == len(verdicts)
+    assert sum(sum(c.values()) for cells in report.squares.values() for c in cells.values()) == len(verdicts)
+    assert sum(sum(t.counts.values()) for t in report.targets.values()) == len(verdicts)
+    bad = sum(v.outcome in BAD_OUTCOMES for v in verdicts)
+    assert sum(s.verdicts for s in report.signatures.values()) == bad
+    data = compat.to_json(report, None, "now")
+    assert sum(sum(row["counts"].values()) for row in data["grid"]) == len(verdicts)
+
+
+@settings(max_examples=150, deadline=None)
+@given(verdict_sets())
+def test_a_report_diffed_against_itself_has_no_new_failures_and_no_fixes(verdicts: list[Verdict]) -> None:
+    report = model.build(verdicts)
+    statuses = report.statuses()
+    found = diff.compare(statuses, statuses, "itself")
+    for category in ("new_failure", "fixed", "newly_covered", "no_longer_covered"):
+        assert found.changes[category] == []
+    assert len(found.changes["still_failing"]) == sum(s in BAD_OUTCOMES for s in statuses.values())
+    assert len(found.changes["flaky"]) == sum(s == model.FLAKY for s in statuses.values())
+    assert sum(map(len, found.changes.values())) + found.unchanged == len(statuses)
+
+
+@settings(max_examples=60, deadline=None)
+@given(now=verdict_sets(), before=verdict_sets())
+def test_compat_json_follows_its_schema_and_is_read_back_as_a_baseline(now: list[Verdict], before: list[Verdict],
+                                                                      tmp_path_factory: pytest.TempPathFactory) -> None:
+    report = model.build(now)
+    data = compat.to_json(report, diff.compare(report.statuses(), model.build(before).statuses(), "b"), "now")
+    jsonschema.validate(data, json.loads(compat.SCHEMA_FILE.read_text()))
+    path = tmp_path_factory.mktemp("compat") / "compat.json"
+    path.write_text(json.dumps(data))
+    assert compat.read_baseline(path) == report.statuses()
+
+
+def test_the_schema_names_the_outcomes_statuses_and_categories_the_code_uses() -> None:
+    schema = json.loads(compat.SCHEMA_FILE.read_text())
+    assert schema["properties"]["schema"]["const"] == compat.SCHEMA
+    assert schema["$defs"]["counts"]["propertyNames"]["enum"] == list(OUTCOMES)
+    assert set(schema["$defs"]["status"]["enum"]) == set(model.STATUSES)
+    assert schema["properties"]["diff"]["oneOf"][1]["properties"]["counts"]["required"] == list(diff.CATEGORIES)
+
+
+def test_one_case_made_to_fail_is_exactly_one_new_failure(tmp_path: Path) -> None:
+    verdicts = run(2000, seed=1)
+    report = model.build(verdicts)
+    runs = Counter(v.case_id for v in verdicts)
+    passing = next(i for i, v in enumerate(verdicts) if report.targets[_key(v)].status == "pass" and runs[v.case_id] == 1)
+    broken = verdicts.copy()
+    broken[passing] = dataclasses.replace(broken[passing], outcome="crash", signature="KeyError at peft:forward",
+                                          error=ErrorInfo("KeyError", "'past_key_values'", "peft:forward"))
+    write(tmp_path / "old/raw/run.jsonl", verdicts)
+    write(tmp_path / "new/raw/run.jsonl", broken)
+    assert report_cli(tmp_path / "old/raw", "--out", tmp_path / "old") == 0
+    assert report_cli(tmp_path / "new/raw", "--out", tmp_path / "new", "--baseline", tmp_path / "old/compat.json") == 0
+    changes = json.loads((tmp_path / "new/compat.json").read_text())["diff"]
+    assert changes["counts"]["new_failure"] == 1 and changes["counts"]["fixed"] == 0
+    new = [c for c in changes["changes"] if c["category"] == "new_failure"]
+    assert [(c["cell"], c["arch"], c["method"], c["before"], c["after"]) for c in new] == [
+        (broken[passing].cell, broken[passing].arch, broken[passing].method, "pass", "crash")]
+    summary = (tmp_path / "new/summary.md").read_text()
+    assert "new failures: 1, fixed: 0" in summary and summary.index("### Changes") < summary.index("### Cells")
+    page = (tmp_path / "new/index.html").read_text()
+    assert page.index('id="diff"') < page.index('id="cells"') < page.index('id="signatures"')
+
+
+def _key(v: Verdict) -> model.Key:
+    return model.Key(v.cell, v.arch, v.task, v.method, v.property)
+
+
+def test_a_case_whose_reruns_disagree_is_flaky_and_different_cases_that_differ_are_not() -> None:
+    rerun = model.build([verdict(case_id="x"), verdict(case_id="x", outcome="timeout"), verdict(case_id="x")])
+    [(key, case, counts)] = rerun.flaky_cases()
+    assert case == "x" and counts == {"pass": 2, "timeout": 1} and rerun.targets[key].status == model.FLAKY
+    same = model.build([verdict(case_id="x", outcome="crash"), verdict(case_id="x", outcome="crash")])
+    assert same.flaky_cases() == [] and same.statuses() == {key: "crash"}
+    # one input fails, another passes: a failing target, not a flaky one
+    mixed = model.build([verdict(case_id="x"), verdict(case_id="y", outcome="fail")])
+    assert mixed.statuses() == {key: "fail"} and mixed.flaky_cases() == []
+
+
+def test_one_bug_in_forty_archs_is_one_signature_with_bounded_examples() -> None:
+    report = model.build(verdict(case_id=f"c{i}", arch=f"arch{i}", outcome="crash", signature="TypeError at peft:f")
+                         for i in range(40))
+    [signature] = report.ranked_signatures()
+    assert len(signature.targets) == 40 and signature.verdicts == 40 and len(signature.examples) == model.EXAMPLES
+    assert len({v.arch for v in signature.examples}) == model.EXAMPLES
+    assert markdown.render(report, None, "").count("TypeError at peft:f") == 1
+
+
+@pytest.mark.parametrize(("before", "after", "category"), [
+    ("pass", "crash", "new_failure"), ("fail", "pass", "fixed"), ("flaky", "pass", "fixed"),
+    ("crash", "fail", "still_failing"), ("pass", "flaky", "flaky"), (None, "flaky", "flaky"),
+    (None, "pass", "newly_covered"), ("skip", "fail", "newly_covered"), ("pass", None, "no_longer_covered"),
+    ("fail", "unsupported", "no_longer_covered"), ("pass", "pass", None), ("rejected", "skip", None)])
+def test_diff_categories(before: str | None, after: str | None, category: str | None) -> None:
+    assert diff.category(before, after) == category
+
+
+def test_baseline_cells_missing_from_this_run_are_counted_not_listed() -> None:
+    key = model.Key("py311-tf4.45", "llama", "causal-lm", "prompt_tuning", "forward_runs")
+    found = diff.compare({key: "pass"}, {key: "pass", key._replace(cell="py310-tf4.45"): "crash"}, "b")
+    assert found.missing_cells == {"py310-tf4.45": 1} and not any(found.changes.values())
+
+
+def test_unreadable_lines_are_reported_by_file_and_line_and_the_rest_is_built(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = [verdict(case_id=f"c{i}", outcome="crash" if i == 3 else "pass") for i in range(6)]
+    lines = [json.dumps(v.to_json()) for v in good]
+    lines[2:2] = ["{not json", "[1, 2]", json.dumps({**good[0].to_json(), "outcome": "exploded"}),
+                  json.dumps({"case_id": "c9"})]
+    path = tmp_path / "raw/py311-tf4.45.jsonl"
+    path.parent.mkdir()
+    path.write_bytes(("\n".join(lines) + "\n").encode() + b'{"case_id": "torn", "ce')  # killed mid-write
+    missing = tmp_path / "raw/absent.jsonl"
+    assert report_cli(path, missing, "--out", tmp_path / "out") == 1
+    err = capsys.readouterr().err
+    where = [f"{path}:{n}:" for n in (3, 4, 5, 6, 11)] + [f"{missing}: no such file"]
+    for place in where:
+        assert place in err
+    data = json.loads((tmp_path / "out/compat.json").read_text())
+    assert data["totals"]["verdicts"] == len(good)
+    assert [(u["line"]) for u in data["unreadable"]] == [3, 4, 5, 6, 11, 0]
+    page = (tmp_path / "out/index.html").read_text()
+    assert 'id="unreadable"' in page and all(p in page for p in where)
+    assert "6 unreadable line(s) were skipped" in (tmp_path / "out/summary.md").read_text()
+
+
+@pytest.mark.parametrize("content", ["not json", '{"schema": 2, "targets": []}', '{"schema": 1, "targets": [{}]}'])
+def test_an_unusable_baseline_still_builds_the_report_and_says_why(tmp_path: Path, content: str,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    baseline = tmp_path / "old.json"
+    baseline.write_text(content)
+    assert report_cli(write(tmp_path / "r.jsonl", [verdict()]), "--out", tmp_path, "--baseline", baseline) == 1
+    err = capsys.readouterr().err
+    assert f"no diff: baseline {baseline}" in err and "compat.json" in err
+    assert f"No diff: baseline {baseline}" in (tmp_path / "index.html").read_text()
+    assert json.loads((tmp_path / "compat.json").read_text())["diff"] is None
+
+
+def test_an_unwritable_out_directory_is_exit_status_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert report_cli(write(tmp_path / "r.jsonl", [verdict()]), "--out", blocker / "sub") == 2
+    assert "pass a writable --out" in capsys.readouterr().err
+
+
+def test_no_verdicts_at_all_is_said(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "raw").mkdir()
+    assert report_cli(tmp_path / "raw", "--out", tmp_path / "out") == 1
+    assert "holds no *.jsonl" in capsys.readouterr().err
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(), lambda inner: st.lists(inner, max_size=3)
+                    | st.dictionaries(st.text(), inner, max_size=3), max_leaves=10))
+def test_embedded_json_cannot_close_its_script_and_reads_back_unchanged(data: object) -> None:
+    embedded = str(html.embed_json(data))
+    assert "<" not in embedded and ">" not in embedded and "\u2028" not in embedded
+    assert json.loads(embedded) == data
+
+
+@settings(max_examples=40, deadline=None)
+@given(verdict_sets(text=st.text(min_size=1, max_size=30) | st.sampled_from(HOSTILE)))
+def test_text_from_verdicts_is_inert_in_the_page(verdicts: list[Verdict]) -> None:
+    report = model.build(verdicts)
+    page = html.render(report, diff.compare(report.statuses(), {}, "b"), "", "now").lower()
+    assert page.count("<script") == 2 and page.count("</script") == 2 and "<!--" not in page
+    assert "<img" not in page
+
+
+@settings(max_examples=40, deadline=None)
+@given(verdict_sets(text=st.text(min_size=1, max_size=30) | st.sampled_from(HOSTILE)))
+def test_text_from_verdicts_is_inert_in_the_summary(verdicts: list[Verdict]) -> None:
+    report = model.build(verdicts)
+    summary = markdown.render(report, diff.compare(report.statuses(), {}, "b"), "")
+    assert not re.search(r"<(?!br>)", summary), "only our own <br> may be raw HTML"
+    for block in summary.split("\n\n"):  # every table row has as many unescaped column bars as its header
+        rows = [line for line in block.splitlines() if line.startswith("|")]
+        bars = {len(re.findall(r"(?<!\\)\|", row)) for row in rows}
+        assert len(bars) <= 1, block
+
+
+def test_the_summary_stays_under_the_pr_comment_limit_at_any_size() -> None:
+    huge = "<x>|" * 5000
+    verdicts = [verdict(case_id=f"c{i}", cell=f"cell{i % 30}-{huge}", arch=huge + str(i), method=huge,
+                        property=huge, outcome="crash", signature=f"{huge}{i}",
+                        versions={"transformers": f"4.{i % 15}.0", "peft": f"0.{i % 10}.0"}) for i in range(3000)]
+    report = model.build(verdicts)
+    assert len(markdown.render(report, diff.compare(report.statuses(), {}, "b"), "")) < 65_536
+
+
+@given(st.text(), st.text())
+def test_the_repro_command_is_one_shell_word_per_part(cell: str, case: str) -> None:
+    assert shlex.split(model.repro(cell, case)) == ["tox", "-e", cell, "--", "repro", case]
+
+
+def test_the_report_command_is_registered() -> None:
+    from harness.cli import COMMANDS
+
+    assert COMMANDS["report"][0] == "harness.report.cli"

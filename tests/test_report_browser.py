@@ -1,0 +1,107 @@
+"""The report page in a real headless Chromium: hostile verdict text stays text, and 20,000 verdicts open in < 2 s.
+
+Needs Debian's chromium (``apt-get install -y chromium``); skipped, saying so, where it is absent.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from report_factory import HOSTILE, report_cli, run, verdict, write
+
+from harness.results import ErrorInfo, Verdict
+
+BROWSER = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
+pytestmark = pytest.mark.skipif(BROWSER is None, reason="no headless Chromium on PATH: apt-get install -y chromium")
+#: the injected scripts' marker: they would set this title
+PWNED = "PWNED"
+
+
+def dump_dom(page: Path, profile: Path) -> str:
+    """The DOM after the page's scripts ran, as Chromium serialises it."""
+    done = subprocess.run(
+        [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120, check=True)
+    return done.stdout
+
+
+class Tags(HTMLParser):
+    """Counts start tags, and collects the document's title and root attributes."""
+
+    def __init__(self, dom: str) -> None:
+        super().__init__()
+        self.tags: dict[str, int] = {}
+        self.root: dict[str, str | None] = {}
+        self.title, self._in_title = "", False
+        self.feed(dom)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags[tag] = self.tags.get(tag, 0) + 1
+        self.root = dict(attrs) if tag == "html" else self.root
+        self._in_title = tag == "title"
+
+    def handle_data(self, data: str) -> None:
+        self.title += data if self._in_title else ""
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_title = False
+
+
+def hostile_verdicts() -> list[Verdict]:
+    """Every field a page shows, filled with markup that would run if it were not escaped; and 10 kB reprs."""
+    made = []
+    for i, text in enumerate(HOSTILE):
+        repr_10k = f"tensor({'<' * 10} {text} " + "x" * 10_000 + ")"
+        made.append(verdict(
+            case_id=f"{text}{i}", cell=f"py311-{text}", arch=f"{text}-arch", task=text, method=f"{text}-m",
+            property=f"{text}-p", outcome="crash", signature=f"{text} sig",
+            versions={"transformers": text, "peft": f"0.{i}.0<"},
+            error=ErrorInfo(f"{text}Error", f"{text} {repr_10k}", f"peft/{text}.py:f", f"Traceback\n{text}\n{repr_10k}"),
+            case={text: repr_10k, "call": [text]}, reason=text))
+        made.append(verdict(case_id=f"{text}{i}", cell=f"py311-{text}", arch=f"{text}-arch", task=text,
+                            method=f"{text}-m", property=f"{text}-p", outcome="pass"))  # a flaky re-run
+    return made
+
+
+@pytest.mark.parametrize("csp", [True, False], ids=["as-written", "without-csp"])
+def test_hostile_text_is_shown_and_never_run(tmp_path: Path, csp: bool) -> None:
+    """The page's Content-Security-Policy would stop inline scripts anyway; without it, escaping alone must."""
+    raw = write(tmp_path / "raw/hostile.jsonl", hostile_verdicts())
+    baseline = tmp_path / "base"
+    assert report_cli(write(tmp_path / "raw0/x.jsonl", [verdict(cell="py311-<script>")]), "--out", baseline) == 0
+    assert report_cli(raw, "--out", tmp_path / "out", "--baseline", baseline / "compat.json") == 0
+    page = tmp_path / "out/index.html"
+    if not csp:
+        html = page.read_text(encoding="utf-8")
+        page.write_text(re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html), encoding="utf-8")
+    dom = dump_dom(page, tmp_path / "profile")
+    tags = Tags(dom)
+    assert tags.title == "peft-compat report" and PWNED not in tags.title
+    assert "data-open-ms" in tags.root, "the page's own script did not finish"
+    assert tags.tags.get("script") == 2 and "img" not in tags.tags
+    # the grid and the matrix (written by the script) and the signatures (by the template) show the text as text
+    assert "py311-&lt;script&gt;document.title='PWNED'&lt;/script&gt;" in dom
+    assert '<th class="arch">&lt;script&gt;document.title=\'PWNED\'&lt;/script&gt;-arch</th>' in dom
+    assert "&lt;/script&gt;&lt;script&gt;document.title='PWNED'&lt;/script&gt; sig" in dom
+    assert "x" * 10_000 in dom, "a 10 kB repr is shown whole"
+
+
+def test_twenty_thousand_verdicts_open_in_under_two_seconds(tmp_path: Path) -> None:
+    """From navigation start to grid, matrix and filters drawn and laid out, as the page itself measures it."""
+    verdicts = run(20_000, seed=7)
+    for cell in {v.cell for v in verdicts}:
+        write(tmp_path / f"raw/{cell}.jsonl", [v for v in verdicts if v.cell == cell])
+    assert report_cli(tmp_path / "raw", "--out", tmp_path / "out") == 0
+    assert json.loads((tmp_path / "out/compat.json").read_text())["totals"]["verdicts"] == len(verdicts)
+    tags = Tags(dump_dom(tmp_path / "out/index.html", tmp_path / "profile"))
+    open_ms = int(tags.root["data-open-ms"] or 0)
+    print(f"20k verdicts: index.html {(tmp_path / 'out/index.html').stat().st_size:,} bytes, open in {open_ms} ms")
+    assert 0 < open_ms < 2000
