@@ -91,7 +91,8 @@ class Judgement:
         """A human summary, one line per new failure and per stale expectation."""
         out = [f"{len(self.new_failures)} new failure(s), {len(self.expected)} expected, {len(self.stale)} stale "
                "expectation(s)"]
-        out += [f"NEW   {v.cell} {v.arch} {v.method} {v.property}: {v.outcome} {v.signature}" for v in self.new_failures]
+        out += [f"NEW   {v.cell} {v.arch} {v.method} {v.property}: {v.outcome} {v.signature}"
+                for v in self.new_failures]
         out += [f"STALE {e.id}: every verdict in its scope passed; narrow or remove it ({e.link})" for e in self.stale]
         return out
 
@@ -116,7 +117,9 @@ def judge(verdicts: Iterable[Verdict], expectations: Iterable[Expectation]) -> J
     return Judgement(tuple(new), tuple(stale), tuple(expected))
 
 
-def load_expectations(path: str | os.PathLike[str] | None = None, cells: Iterable[str] | None = None) -> list[Expectation]:
+def load_expectations(
+    path: str | os.PathLike[str] | None = None, cells: Iterable[str] | None = None
+) -> list[Expectation]:
     """Read and check ``expectations.yaml`` (default: the repository's). With ``cells`` (the names a matrix
     answers to), a cell pattern that matches none of them is an error too."""
     reader = Reader(path or DEFAULT_PATH)
@@ -130,7 +133,8 @@ def load_expectations(path: str | os.PathLike[str] | None = None, cells: Iterabl
         out.append(_parse(reader, f"expectations[{i}]", raw, known_cells))
         for earlier in out[:-1]:
             if earlier.id == out[-1].id:
-                raise reader.error(f"expectations[{i}]", f"id {earlier.id!r} is used twice", "give each entry its own id")
+                raise reader.error(f"expectations[{i}]", f"id {earlier.id!r} is used twice",
+                                   "give each entry its own id")
     return out
 
 

@@ -84,6 +84,8 @@ class Matrix:
     axes: Mapping[str, Mapping[str, str]]
     cells: tuple[Cell, ...]
     profiles: Mapping[str, Profile]
+    #: crosses left out by ``exclusions``: name → the reason
+    excluded: Mapping[str, str]
 
     @property
     def pairings(self) -> tuple[Cell, ...]:
@@ -153,7 +155,7 @@ class _Parser:
         tf = self._axis(top["transformers"], "transformers")
         peft = self._axis(top["peft"], "peft")
         paired = self._pairings(top["pairings"], tf, peft)
-        crossed, aliased = self._crosses(top["crosses"], top.get("exclusions", []), tf, peft, paired)
+        crossed, aliased, excluded = self._crosses(top["crosses"], top.get("exclusions", []), tf, peft, paired)
         cells = [
             Cell(cell_name(py, tl), py, torch_pin, tf[tl], peft[pl], "pairing", why,
                  (cell_name(py, tl, pl),) if (tl, pl) in aliased else ())
@@ -165,7 +167,8 @@ class _Parser:
             for (tl, pl), why in crossed.items()
         ]
         return Matrix(self.r.path, torch_pin, self.r.string(torch["source"], "torch.source"),
-                      {"transformers": tf, "peft": peft}, tuple(cells), self._profiles(top["profiles"]))
+                      {"transformers": tf, "peft": peft}, tuple(cells), self._profiles(top["profiles"]),
+                      {cell_name(py, tl, pl): why for py in pythons for (tl, pl), why in excluded.items()})
 
     def _exact(self, value: Any, where: str) -> str:
         pin = self.r.string(value, where)
@@ -212,6 +215,7 @@ class _Parser:
                 raise self.r.error(where, f"peft line {peft_line!r} is not in the peft axis{near(peft_line, peft)}",
                                    f"use one of {', '.join(peft)}")
             expected = self._rule(tf[line], peft)
+            came_out = f"transformers {tf[line]} came out {self.releases.released_on('transformers', tf[line])}"
             if override:
                 if peft_line == expected:
                     raise self.r.error(where, f"the reason restates the pairing rule (peft {expected})",
@@ -221,26 +225,32 @@ class _Parser:
                 raise self.r.error(
                     where,
                     f"peft {peft_line} breaks the pairing rule, which gives {expected or 'no peft line'} "
-                    f"(transformers {tf[line]} came out {self.releases.date('transformers', tf[line])})",
+                    f"({came_out})",
                     f"write \"{expected}\", or keep {peft_line} as {{peft: \"{peft_line}\", reason: \"why\"}}",
                 )
             else:
                 paired[(line, peft_line)] = (
                     f"peft {peft_line} (out {self.releases.first_day('peft', peft_line)}) was the newest peft line "
-                    f"when transformers {tf[line]} came out ({self.releases.date('transformers', tf[line])})"
+                    f"when {came_out}"
                 )
         return paired
 
     def _rule(self, tf_pin: str, peft: dict[str, str]) -> str | None:
         """The newest peft line of the axis whose first release was out on the day ``tf_pin`` was released."""
-        day = self.releases.date("transformers", tf_pin)
+        day = self.releases.released_on("transformers", tf_pin)
         out = [line for line in peft if self.releases.first_day("peft", line) <= day]
         return max(out, key=Version) if out else None
 
     def _crosses(
-        self, value: Any, exclusions: Any, tf: dict[str, str], peft: dict[str, str], paired: Mapping[tuple[str, str], str]
-    ) -> tuple[dict[tuple[str, str], str], set[tuple[str, str]]]:
-        """The crosses (line pair → reason), and the pairs of the product that are pairings (their aliases)."""
+        self,
+        value: Any,
+        exclusions: Any,
+        tf: dict[str, str],
+        peft: dict[str, str],
+        paired: Mapping[tuple[str, str], str],
+    ) -> tuple[dict[tuple[str, str], str], set[tuple[str, str]], dict[tuple[str, str], str]]:
+        """The crosses (line pair → reason), the pairs of the product that are pairings (their aliases), and the
+        excluded pairs (→ the exclusion's reason)."""
         spec = self.r.mapping(value, "crosses", required=("transformers", "peft"))
         lines = {axis: self._select(spec[axis], f"crosses.{axis}", axes) for axis, axes in
                  (("transformers", tf), ("peft", peft))}
@@ -248,6 +258,7 @@ class _Parser:
         product = [pair for pair in every if pair not in paired]
         if not isinstance(exclusions, list):
             raise self.r.error("exclusions", f"expected a list, got {exclusions!r}")
+        excluded: dict[tuple[str, str], str] = {}
         for i, raw in enumerate(exclusions):
             where = f"exclusions[{i}]"
             entry = self.r.mapping(raw, where, required=("transformers", "peft", "reason"))
@@ -258,8 +269,9 @@ class _Parser:
             if not hit:
                 raise self.r.error(where, f"excludes no cross ({reason[:60]})", "fix its patterns or remove it")
             product = [pair for pair in product if pair not in hit]
+            excluded.update(dict.fromkeys(hit, reason))
         crosses = dict.fromkeys(product, "nightly, from crosses.transformers x crosses.peft")
-        return crosses, {pair for pair in every if pair in paired}
+        return crosses, {pair for pair in every if pair in paired}, excluded
 
     def _select(self, value: Any, where: str, axis: Mapping[str, str]) -> list[str]:
         """The axis lines the fnmatch patterns pick, in axis order; a pattern that picks nothing is an error."""

@@ -42,14 +42,18 @@ def main(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 2
     cells = matrix.cells if args.nightly else matrix.pairings
+    excluded = matrix.excluded if args.nightly else {}
     if args.json:
-        json.dump([asdict(c) for c in cells], sys.stdout, indent=1)
+        rows = [asdict(c) for c in cells] + [{"name": n, "kind": "excluded", "reason": r} for n, r in excluded.items()]
+        json.dump(rows, sys.stdout, indent=1)
         print()
     else:
         print(f"torch {matrix.torch} in every cell; from: {matrix.torch_source}")
         for c in cells:
             print(f"{c.name:<24} python {c.python:<5} transformers {c.transformers:<8} peft {c.peft:<7} {c.kind:<8} "
                   f"{c.reason}")
+        for name, reason in excluded.items():
+            print(f"{name:<24} {'':<53} excluded {reason}")
     if args.refresh_releases:
         missing = updates(matrix, releases.load_releases())
         for line in missing:

@@ -42,7 +42,7 @@ class Releases:
     def released(self, package: str, version: str) -> bool:
         return version in self.dates[package]
 
-    def date(self, package: str, version: str) -> date:
+    def released_on(self, package: str, version: str) -> date:
         return self.dates[package][version]
 
     def of_line(self, package: str, line: str) -> list[str]:

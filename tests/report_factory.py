@@ -23,7 +23,8 @@ CELLS = {  # cell → (transformers, peft)
     "py311-tf5.2": ("5.2.0", "0.18.0"),
 }
 METHODS = ("prefix_tuning", "prompt_tuning", "p_tuning", "multitask_prompt_tuning", "adaption_prompt", "cpt")
-PROPERTIES = ("forward_runs", "generate_matches_greedy", "save_load_roundtrip", "adapter_changes_output", "batch_invariance")
+PROPERTIES = ("forward_runs", "generate_matches_greedy", "save_load_roundtrip", "adapter_changes_output",
+              "batch_invariance")
 TASKS = ("causal-lm", "seq2seq-lm", "seq-cls")
 
 
@@ -52,7 +53,8 @@ def run(n: int, seed: int = 0, archs: int = 120, signatures: int = 30) -> list[V
     rng = random.Random(seed)
     arch_names = [f"arch{i:03d}" for i in range(archs)]
     bugs = [(f"TypeError at peft/tuners/bug{i}.py:forward", rng.choice(METHODS), rng.choice(PROPERTIES),
-             set(rng.sample(arch_names, rng.randint(1, min(40, archs)))), set(rng.sample(sorted(CELLS), rng.randint(1, 3))))
+             set(rng.sample(arch_names, rng.randint(1, min(40, archs)))),
+             set(rng.sample(sorted(CELLS), rng.randint(1, 3))))
             for i in range(signatures)]
     frames = "".join(f'  File "/venv/lib/python3.11/site-packages/peft/module{i}.py", line {i * 7}, in f{i}\n'
                      f"    result = self.model(*args, **kwargs)\n" for i in range(20))
@@ -64,7 +66,8 @@ def run(n: int, seed: int = 0, archs: int = 120, signatures: int = 30) -> list[V
                 "method": {"peft_type": method, "num_virtual_tokens": rng.randint(1, 8)},
                 "call": {"batch": rng.randint(1, 3), "length": rng.randint(1, 12)}, "i": i}
         fields: dict[str, Any] = {"case_id": f"{i:012x}", "cell": cell, "arch": arch, "task": task, "method": method,
-                                  "property": prop, "case": case, "outcome": rng.choice(["pass"] * 12 + ["skip", "rejected"])}
+                                  "property": prop, "case": case,
+                                  "outcome": rng.choice(["pass"] * 12 + ["skip", "rejected"])}
         for text, bug_method, bug_prop, bug_archs, bug_cells in bugs:
             if (method, prop) == (bug_method, bug_prop) and arch in bug_archs and cell in bug_cells:
                 message = f"forward() got an unexpected keyword argument 'past_key_values' ({arch}, {method})"

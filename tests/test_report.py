@@ -21,13 +21,15 @@ from report_factory import HOSTILE, report_cli, run, verdict, write
 from harness.report import compat, diff, html, markdown, model
 from harness.results import BAD_OUTCOMES, OUTCOMES, ErrorInfo, Verdict
 
+
 @st.composite
 def verdict_sets(draw: st.DrawFn, text: st.SearchStrategy[str] | None = None) -> list[Verdict]:
     """Small verdict sets with many collisions: shared targets, re-run case ids, shared signatures."""
     names = st.sampled_from(["a", "b", "c"]) if text is None else text
     return draw(st.lists(st.builds(
         verdict,
-        case_id=st.sampled_from(["c1", "c2", "c3", "c4"]), cell=st.sampled_from(["py311-tf4.45", "py311-tf5.2-peft0.18"]),
+        case_id=st.sampled_from(["c1", "c2", "c3", "c4"]),
+        cell=st.sampled_from(["py311-tf4.45", "py311-tf5.2-peft0.18"]),
         arch=names, task=st.sampled_from(["causal-lm", "seq-cls"]), method=names, property=names,
         outcome=st.sampled_from(OUTCOMES), signature=st.one_of(st.just(""), names)), max_size=40))
 
@@ -95,7 +97,8 @@ def test_one_case_made_to_fail_is_exactly_one_new_failure(tmp_path: Path) -> Non
     verdicts = run(2000, seed=1)
     report = model.build(verdicts)
     runs = Counter(v.case_id for v in verdicts)
-    passing = next(i for i, v in enumerate(verdicts) if report.targets[_key(v)].status == "pass" and runs[v.case_id] == 1)
+    passing = next(i for i, v in enumerate(verdicts)
+                   if report.targets[_key(v)].status == "pass" and runs[v.case_id] == 1)
     broken = verdicts.copy()
     broken[passing] = dataclasses.replace(broken[passing], outcome="crash", signature="KeyError at peft:forward",
                                           error=ErrorInfo("KeyError", "'past_key_values'", "peft:forward"))

@@ -12,7 +12,7 @@ from typing import Final
 #: number of transformer layers (also per-stack counts of encoder-decoder models)
 LAYERS: Final = (
     "num_hidden_layers", "num_layers", "n_layer", "n_layers", "num_decoder_layers", "encoder_layers",
-    "decoder_layers", "num_encoder_layers", "text_layers", "num_blocks",
+    "decoder_layers", "num_encoder_layers", "text_layers", "num_blocks", "depth",
 )
 #: attention heads
 HEADS: Final = (

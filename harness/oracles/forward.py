@@ -83,19 +83,22 @@ def check_forward(trial: Trial) -> None:
 def check_empty_cache(trial: Trial) -> None:
     """Passing an empty cache gives the same output as passing none: every empty form the installed transformers
     can make for this model (``None``, an empty DynamicCache, a fresh StaticCache, an empty EncoderDecoderCache),
-    by keyword and, where the wrapped forward declares the parameter, positionally. Tolerance PATH_ATOL: a static
-    cache takes another code path."""
+    by keyword and, where the wrapped forward declares the parameter, positionally; only forms the plain base
+    model accepts. Tolerance PATH_ATOL: a static cache takes another code path."""
     call = trial.case.call
     is_enc_dec = bool(getattr(trial.built.config, "is_encoder_decoder", False))
     suits = ("any", "encoder-decoder" if is_enc_dec else "decoder")
     inputs = trial.model_inputs()
     with torch.no_grad():
         reference = main_output(trial.model(**inputs))
+    base = trial.rebuild_base().model
     for form in EMPTY_FORMS.values():
         if form.suits not in suits:
             continue
         for positional in (False, True):
             try:
+                past = form.make(trial.built.config, call.batch, 64)
+                base_accepts(base, inputs, past, positional)
                 past = form.make(trial.built.config, call.batch, 64)
             except FormUnavailable:
                 break
@@ -118,7 +121,8 @@ def check_positional(trial: Trial) -> None:
 def check_prefilled_cache(trial: Trial) -> None:
     """Cached ≡ uncached: a forward over the tail of the input, given the cache a forward over its head returned
     (as returned, as legacy tuples, as a DynamicCache), gives the one-shot forward's logits for the tail
-    (PATH_ATOL). A form that raises decides the outcome (``rejected`` if the refusal explains itself)."""
+    (PATH_ATOL). Only forms the plain base model accepts are tried; one that then raises decides the outcome
+    (``rejected`` if the refusal explains itself)."""
     call = trial.case.call
     inputs = trial.model_inputs()
     if "input_ids" not in inputs or inputs["input_ids"].shape[1] < 2:
@@ -132,7 +136,13 @@ def check_prefilled_cache(trial: Trial) -> None:
         if one_shot.shape[1] != length:
             raise NotApplicable("the method prepends virtual tokens on every forward; a continuation forward is "
                                 "outside its contract (generate covers it)")
+        base = trial.rebuild_base().model
         for name, convert in PREFILLED_FORMS.items():
+            try:
+                base_head = base(**_split(inputs, 0, k), use_cache=True)
+                base_accepts(base, _tail_inputs(inputs, k), convert(base_head.past_key_values, trial.built.config))
+            except FormUnavailable:
+                continue
             # a fresh head pass per form: caches are mutated in place by the tail pass
             head = trial.model(**_split(inputs, 0, k), use_cache=True)
             if getattr(head, "past_key_values", None) is None:
@@ -142,12 +152,29 @@ def check_prefilled_cache(trial: Trial) -> None:
             except FormUnavailable:
                 continue
             held = cache_length(past)
-            tail_inputs = _split(inputs, k, length)
-            if "attention_mask" in inputs:
-                tail_inputs["attention_mask"] = inputs["attention_mask"]  # the mask covers the cached positions too
-            tail = trial.model(**tail_inputs, past_key_values=past, use_cache=True)
+            tail = trial.model(**_tail_inputs(inputs, k), past_key_values=past, use_cache=True)
             assert_close(main_output(tail), one_shot[:, k:], PATH_ATOL,
                          f"tail logits from a {name} cache ({held} positions) vs one-shot")
+
+
+def _tail_inputs(inputs: dict[str, torch.Tensor], k: int) -> dict[str, torch.Tensor]:
+    """The inputs after position ``k``; the attention mask keeps covering the cached positions too."""
+    tail = _split(inputs, k, inputs["input_ids"].shape[1])
+    if "attention_mask" in inputs:
+        tail["attention_mask"] = inputs["attention_mask"]
+    return tail
+
+
+def base_accepts(base: torch.nn.Module, inputs: dict[str, torch.Tensor], past: object,
+                 positional: bool = False) -> None:
+    """Raise FormUnavailable unless the plain base model runs with this cache: forms transformers itself no longer
+    takes (legacy tuples in recent versions) are not peft's to honour."""
+    base_inputs = {k: v for k, v in inputs.items() if k != "task_ids"}
+    try:
+        with torch.no_grad():
+            call_with_past(base, base_inputs, past, positional, use_cache=True)
+    except Exception as exc:  # noqa: BLE001 - any refusal by the base model rules the form out
+        raise FormUnavailable(f"the base model refuses it: {type(exc).__name__}: {exc}"[:200]) from exc
 
 
 def _split(inputs: dict[str, torch.Tensor], start: int, stop: int) -> dict[str, torch.Tensor]:

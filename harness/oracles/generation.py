@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from harness.oracles.base import TIE_MARGIN, NotApplicable, OracleFailure, Property, Trial
+from harness.oracles.base import PATH_ATOL, TIE_MARGIN, NotApplicable, OracleFailure, Property, Trial, assert_close
 
 GENERATING_TASKS = ("causal-lm", "seq2seq-lm", "image-text-to-text")
 
@@ -58,9 +58,10 @@ def assert_same_tokens(trial: Trial, actual: torch.Tensor, expected: torch.Tenso
         raise OracleFailure(f"{what}: {actual.shape[1]} new tokens, expected {expected.shape[1]}")
 
 
-def greedy_loop(trial: Trial, inputs: dict[str, torch.Tensor], steps: int) -> tuple[torch.Tensor, torch.Tensor]:
+def greedy_loop(trial: Trial, inputs: dict[str, torch.Tensor],
+                steps: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Reference generation: ``steps`` full forwards without a cache, each taking the arg-max token.
-    Returns (new tokens, top-2 margins), both (batch, steps)."""
+    Returns (tokens (batch, steps [+1 start token for seq2seq]), logits (batch, steps, vocab), top-2 margins)."""
     inputs = dict(inputs)
     batch = inputs["input_ids"].shape[0]
     if _is_seq2seq(trial):
@@ -71,21 +72,22 @@ def greedy_loop(trial: Trial, inputs: dict[str, torch.Tensor], steps: int) -> tu
         grow = "decoder_input_ids"
     else:
         grow = "input_ids"
-    new, margins = [], []
+    new, logits_per_step = [], []
     with torch.no_grad():
         for _ in range(steps):
             logits = trial.model(**inputs, use_cache=False).logits[:, -1].float()
-            top = logits.topk(2, dim=-1).values
             token = logits.argmax(-1, keepdim=True)
             new.append(token)
-            margins.append(top[:, :1] - top[:, 1:])
+            logits_per_step.append(logits)
             inputs[grow] = torch.cat([inputs[grow], token], dim=1)
             if grow == "input_ids":
                 inputs["attention_mask"] = torch.cat([inputs["attention_mask"], torch.ones_like(token)], dim=1)
-    new_tokens = torch.cat(new, dim=1)
+    tokens = torch.cat(new, dim=1)
     if _is_seq2seq(trial):
-        new_tokens = torch.cat([torch.full((batch, 1), int(inputs["decoder_input_ids"][0, 0])), new_tokens], dim=1)
-    return new_tokens, torch.cat(margins, dim=1)
+        tokens = torch.cat([inputs["decoder_input_ids"][:, :1], tokens], dim=1)
+    logits = torch.stack(logits_per_step, dim=1)
+    top = logits.topk(2, dim=-1).values
+    return tokens, logits, top[..., 0] - top[..., 1]
 
 
 def _generate(trial: Trial, inputs: dict[str, torch.Tensor], steps: int, **options: Any) -> Any:
@@ -99,17 +101,32 @@ def _require_generation(trial: Trial) -> None:
 
 
 def check_greedy_reference(trial: Trial) -> None:
-    """Greedy ``generate`` ≡ a cache-free loop of full forwards through the same peft model (same tokens; ties
-    within TIE_MARGIN excepted). Catches a prompt dropped or re-applied during generation."""
+    """Greedy ``generate`` ≡ a cache-free loop of full forwards through the same peft model: the same tokens
+    (ties within TIE_MARGIN excepted) and, up to the first differing token, the same step logits (PATH_ATOL).
+    Comparing logits catches a prompt dropped or re-applied during generation even when no arg-max flips."""
     _require_generation(trial)
     steps = trial.case.call.generate.max_new_tokens
     inputs = generate_inputs(trial)
-    expected, margins = greedy_loop(trial, inputs, steps)
-    sequences = _generate(trial, inputs, steps)
-    actual = _new_tokens(trial, sequences, inputs["input_ids"].shape[1])
-    if _is_seq2seq(trial):
+    expected, expected_logits, margins = greedy_loop(trial, inputs, steps)
+    out = _generate(trial, inputs, steps, return_dict_in_generate=True, output_logits=True)
+    actual = _new_tokens(trial, out.sequences, inputs["input_ids"].shape[1])
+    offset = int(_is_seq2seq(trial))  # seq2seq sequences start with the decoder start token
+    if offset:
         margins = torch.cat([torch.full((margins.shape[0], 1), float("inf")), margins], dim=1)
     assert_same_tokens(trial, actual, expected, "generate vs greedy loop", margins)
+    step_logits = getattr(out, "logits", None) or out.scores
+    agreed = _agreeing_steps(actual[:, offset:], expected[:, offset:])
+    if agreed:
+        got = torch.stack(list(step_logits[:agreed]), dim=1).float()
+        assert_close(got, expected_logits[:, :agreed], PATH_ATOL, f"generate step logits vs greedy loop "
+                     f"(first {agreed} steps)")
+
+
+def _agreeing_steps(actual: torch.Tensor, expected: torch.Tensor) -> int:
+    """How many leading steps have the same token in every row."""
+    steps = min(actual.shape[1], expected.shape[1])
+    same = (actual[:, :steps] == expected[:, :steps]).all(dim=0).tolist()
+    return same.index(False) if False in same else steps
 
 
 def check_cache_on_off(trial: Trial) -> None:
@@ -146,11 +163,10 @@ def check_split_generation(trial: Trial) -> None:
 
 def check_generate_options(trial: Trial) -> None:
     """The drawn generate options (greedy / seeded sampling / beams, return sequences, cache implementation, dict
-    output with scores, positional ids) run; there are batch × num_return_sequences rows; scores (when asked) have
-    one entry per new token; the same seed gives the same tokens; positional ``generate(ids)`` ≡ keyword."""
+    output with scores, ids by position or keyword) run; there are batch × num_return_sequences rows; scores
+    (when asked) have one entry per new token; the same seed gives the same tokens again."""
     _require_generation(trial)
     spec = trial.case.call.generate
-    inputs = generate_inputs(trial)
     options: dict[str, Any] = {
         "max_new_tokens": spec.max_new_tokens, "min_new_tokens": spec.min_new_tokens,
         "do_sample": spec.mode == "sample", "num_beams": spec.num_beams,
@@ -159,31 +175,42 @@ def check_generate_options(trial: Trial) -> None:
     }
     if spec.cache_implementation:
         options["cache_implementation"] = spec.cache_implementation
-
-    def run(positional: bool) -> Any:
-        torch.manual_seed(trial.case.call.seed)
-        args = dict(inputs)
-        with torch.no_grad():
-            if positional:
-                ids = args.pop("input_ids")
-                return trial.model.generate(ids, **args, **options)
-            return trial.model.generate(**args, **options)
-
-    out = run(spec.positional)
+    inputs = generate_inputs(trial)
+    out = _seeded_generate(trial, inputs, spec.positional, options)
     sequences = out.sequences if spec.return_dict_in_generate else out
     rows = trial.case.call.batch * spec.num_return_sequences
     if sequences.shape[0] != rows:
         raise OracleFailure(f"{sequences.shape[0]} sequences for {rows} expected rows")
-    prompt = inputs["input_ids"].shape[1]
-    generated = _new_tokens(trial, sequences, prompt).shape[1] - (1 if _is_seq2seq(trial) else 0)
+    generated = _new_tokens(trial, sequences, inputs["input_ids"].shape[1]).shape[1] - int(_is_seq2seq(trial))
     if spec.return_dict_in_generate and spec.output_scores and len(out.scores) != generated:
         raise OracleFailure(f"{len(out.scores)} score entries for {generated} new tokens")
-    again = run(not spec.positional)
+    again = _seeded_generate(trial, inputs, spec.positional, options)
     again_sequences = again.sequences if spec.return_dict_in_generate else again
     if not torch.equal(sequences, again_sequences):
-        form = "positional" if spec.positional else "keyword"
-        raise OracleFailure(f"generate with {form} ids and the same seed gave different tokens the second time "
-                            f"(other form): {sequences.tolist()} vs {again_sequences.tolist()}")
+        raise OracleFailure("the same seed gave different tokens the second time")
+
+
+def check_positional_generate(trial: Trial) -> None:
+    """Greedy ``generate(ids, ...)`` with the ids positional ≡ ``generate(input_ids=ids, ...)`` (same tokens,
+    prompt included)."""
+    _require_generation(trial)
+    inputs = generate_inputs(trial)
+    options = {"max_new_tokens": trial.case.call.generate.max_new_tokens, "do_sample": False, "num_beams": 1}
+    keyword = _seeded_generate(trial, inputs, False, options)
+    positional = _seeded_generate(trial, inputs, True, options)
+    if positional.shape != keyword.shape or not torch.equal(positional, keyword):
+        raise OracleFailure(f"generate(ids) returned {tuple(positional.shape)} tokens {positional[0].tolist()}, "
+                            f"generate(input_ids=ids) {tuple(keyword.shape)} tokens {keyword[0].tolist()} (row 0)")
+
+
+def _seeded_generate(trial: Trial, inputs: dict[str, torch.Tensor], positional: bool,
+                     options: dict[str, Any]) -> Any:
+    torch.manual_seed(trial.case.call.seed)
+    args = dict(inputs)
+    with torch.no_grad():
+        if positional:
+            return trial.model.generate(args.pop("input_ids"), **args, **options)
+        return trial.model.generate(**args, **options)
 
 
 PROPERTIES = (
@@ -191,4 +218,6 @@ PROPERTIES = (
     Property("generate-cache", check_cache_on_off.__doc__ or "", check_cache_on_off, GENERATING_TASKS),
     Property("generate-split", check_split_generation.__doc__ or "", check_split_generation, GENERATING_TASKS),
     Property("generate-options", check_generate_options.__doc__ or "", check_generate_options, GENERATING_TASKS),
+    Property("generate-positional", check_positional_generate.__doc__ or "", check_positional_generate,
+             GENERATING_TASKS),
 )

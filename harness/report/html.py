@@ -68,7 +68,8 @@ def render(report: Report, diff: Diff | None, baseline_problem: str, generated: 
         report=report, diff=diff, baseline_problem=baseline_problem, generated=generated,
         categories=CATEGORIES, meanings=MEANINGS, open_categories=OPEN, statuses=STATUSES, outcomes=OUTCOMES,
         symbols=SYMBOLS, shown=signatures[:SIGNATURES_SHOWN], rest=signatures[SIGNATURES_SHOWN:],
-        flaky=report.flaky_cases(), sig_outcomes=sig_outcomes, ix=ix, repro=repro, describe=describe, HEADLINE=HEADLINE, FULL=FULL, ROWS=ROWS, EXAMPLES=EXAMPLES,
+        flaky=report.flaky_cases(), sig_outcomes=sig_outcomes, ix=ix, repro=repro, describe=describe,
+        HEADLINE=HEADLINE, FULL=FULL, ROWS=ROWS, EXAMPLES=EXAMPLES,
         style=Markup((HERE / "report.css").read_text(encoding="utf-8")), script=Markup(script),
         script_hash="sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode(),
         data=embed_json(_page_data(report, names, index, signatures)),
@@ -85,14 +86,14 @@ def _page_data(report: Report, names: dict[str, list[str]], index: dict[str, dic
         "outcomes": list(OUTCOMES),
         "statuses": list(STATUSES),
         "symbols": SYMBOLS,
-        "squares": [list(squares[cell]) for cell in names["cell"]],
+        "squares": [squares.get(cell) for cell in names["cell"]],
         "mixed": sorted(cell for cell in names["cell"]
                         if sum(cell in cells for cells in report.squares.values()) > 1),
         "tf": sorted({tf for tf, _ in squares.values()}, key=model.version_order),
         "peft": sorted({peft for _, peft in squares.values()}, key=model.version_order),
         "sigs": [[s.anchor, clip(s.text, HEADLINE)] for s in signatures],
         "targets": [
-            [*(index[part][value] for part, value in zip(Key._fields, key)), STATUSES.index(target.status),
+            [*(index[part][value] for part, value in zip(Key._fields, key, strict=True)), STATUSES.index(target.status),
              [target.counts[o] for o in OUTCOMES], [sig_index[text] for text, _ in target.signatures.most_common()],
              [repro(key.cell, case) for case in target.bad_cases()]]
             for key, target in sorted(report.targets.items())

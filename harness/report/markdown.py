@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from harness.report.diff import CATEGORIES, MEANINGS, Diff
-from harness.report.model import STATUSES, SYMBOLS, Key, Report, clip, describe, repro, worst
+from harness.report.model import STATUSES, SYMBOLS, Key, Report, clip, describe, repro
 
 #: rows per listed section, signatures listed, unreadable lines quoted
 ROWS = 20
@@ -90,7 +90,7 @@ def _grid(report: Report) -> list[str]:
         row = [f"**{text(tf, 40)}**"]
         for peft in pefts:
             cells = report.squares.get((tf, peft), {})
-            row.append("<br>".join(f"{SYMBOLS[worst(counts)]} {text(cell, 60)}: {tally(counts)}"
+            row.append("<br>".join(f"**{text(cell, 60)}**: {tally(counts)}"
                                    for cell, counts in sorted(cells.items())))
         rows.append(row)
     return ["### Cells (transformers ↓ × peft →)", "", *_table(["", *(text(p, 40) for p in pefts)], rows), ""]

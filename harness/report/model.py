@@ -14,6 +14,7 @@ import shlex
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import NamedTuple
 
@@ -27,7 +28,7 @@ FLAKY = "flaky"
 STATUSES: tuple[str, ...] = ("fail", "crash", "timeout", FLAKY, "pass", "rejected", "unsupported", "skip")
 #: a symbol per status, so that colour is not the only cue
 SYMBOLS = {"fail": "✗", "crash": "!", "timeout": "◔", "flaky": "~", "pass": "✓", "rejected": "⊘",
-           "unsupported": "–", "skip": "·"}
+           "unsupported": "–", "skip": "○"}
 #: example cases kept per signature and failing case ids kept per target: the page stays small at any run size
 EXAMPLES = 3
 #: shown in the grid when a verdict does not say which version it ran on
@@ -107,7 +108,7 @@ class Target:
     def bad_cases(self) -> list[str]:
         """Up to EXAMPLES case ids with a bad outcome, in the order they were first seen."""
         bad = (case for case, outcomes in self.cases.items() if BAD_OUTCOMES & set(outcomes))
-        return [case for case, _ in zip(bad, range(EXAMPLES))]
+        return list(islice(bad, EXAMPLES))
 
 
 @dataclass

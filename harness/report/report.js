@@ -118,7 +118,7 @@
     grid.replaceChildren(el("table", {class: "grid"}, el("thead", {}, head), body));
     if (D.mixed.length) {
       grid.append(el("p", {class: "note", text: "Ran on more than one version pair, shown under the most frequent: " +
-                                                 D.mixed.map(function (c) { return N.cell[c]; }).join(", ")}));
+                                                 D.mixed.join(", ")}));
     }
   }
   function cellButton(c, counts, flaky) {

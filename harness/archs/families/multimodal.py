@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from harness.archs.records import ArchRecord, Gate, MakeInputs
+from harness.archs.records import ArchRecord, Derive, Gate, MakeInputs
 from harness.archs.tasks import model_class
 
 if TYPE_CHECKING:
@@ -93,10 +93,14 @@ def _square(config: Any, batch: int, generator: torch.Generator) -> torch.Tensor
 
 
 @functools.cache
+def _forward_params(model_type: str) -> frozenset[str]:
+    """Inputs the model's forward names: extras that a release does not take (yet, or any more) are left out."""
+    return frozenset(inspect.signature(model_class(TASK, model_type).forward).parameters)
+
+
 def _pixel_name(model_type: str) -> str:
     """``pixel_values``, or the older name a model's forward takes instead."""
-    params = inspect.signature(model_class(TASK, model_type).forward).parameters
-    return next(n for n in ("pixel_values", "pixel_values_images") if n in params)
+    return next(n for n in ("pixel_values", "pixel_values_images") if n in _forward_params(model_type))
 
 
 # ---- token counts -----------------------------------------------------------------------------------------------
@@ -152,7 +156,8 @@ def _make_inputs(layout: Layout) -> MakeInputs:
         inputs = {"input_ids": ids, "attention_mask": torch.ones_like(ids), **images.tensors}
         if layout.extras is not None:
             inputs.update(layout.extras(config, ids))
-        return inputs
+        taken = _forward_params(spec.model_type)
+        return {k: v for k, v in inputs.items() if k in taken}
 
     make.layout = layout  # type: ignore[attr-defined]
     return make
@@ -196,16 +201,29 @@ def _min_image_tokens(o: dict[str, Any]) -> dict[str, Any]:
     return {"image_seq_length": (vision.get("image_size", 32) // vision.get("patch_size", 8)) ** 2}
 
 
-def _declared_only(model_type: str, values: dict[str, Any]) -> dict[str, Any]:
-    """The entries of ``values`` that the model type's config declares (fields were renamed across releases)."""
-    params = inspect.signature(model_class(TASK, model_type).config_class.__init__).parameters
-    return {k: v for k, v in values.items() if k in params}
+@functools.cache
+def _fields_of(config_cls: type) -> frozenset[str]:
+    """The fields a config class takes (its signature and its defaults)."""
+    return frozenset(inspect.signature(config_cls.__init__).parameters) | frozenset(config_cls().to_dict())
+
+
+@functools.cache
+def _config_cls(model_type: str, sub: str | None = None) -> type:
+    """The config class of an image-text type, or of one of its sub-configs (read off a default instance: the
+    sub-config's own model_type may name another class, or the outer one, in some releases)."""
+    outer = model_class(TASK, model_type).config_class
+    return outer if sub is None else type(getattr(outer(), sub))
+
+
+def _declared_only(config_cls: type, values: dict[str, Any]) -> dict[str, Any]:
+    """The entries of ``values`` that ``config_cls`` declares (fields were renamed across releases)."""
+    return {k: v for k, v in values.items() if k in _fields_of(config_cls)}
 
 
 def _vip_layers(o: dict[str, Any]) -> dict[str, Any]:
     """VipLLaVA concatenates five fixed layers of a deep tower; two of a tiny tower do the same job."""
     return {**_min_image_tokens(o),
-            **_declared_only("vipllava", {"vision_feature_layers": [-2, -1], "vision_feature_layer": [-2, -1]})}
+            **_declared_only(_config_cls("vipllava"), {"vision_feature_layers": [-2, -1], "vision_feature_layer": [-2, -1]})}
 
 
 def _gemma3_tokens(o: dict[str, Any]) -> dict[str, Any]:
@@ -307,6 +325,70 @@ def _anyres(config: Any, batch: int, generator: torch.Generator) -> Images:
                   {"pixel_values": pixels, "image_sizes": torch.tensor([[height, width]] * batch)})
 
 
+#: token fields of the Qwen-VL layout; releases before 4.47 keep them out of the config defaults
+_QWEN_TOKENS = ("image_token_id", "video_token_id", "vision_start_token_id", "vision_end_token_id")
+
+
+def _free_band_ids(o: dict[str, Any], names: tuple[str, ...]) -> dict[str, int]:
+    """Ids from the outer special-token band (8..15) for the ``names`` the shrink did not set, clear of the ids it did."""
+    used = {v for k, v in o.items() if k.endswith(("_token_id", "_token_index")) and isinstance(v, int)}
+    free = (i for i in range(8, 16) if i not in used)
+    return {name: next(free) for name in names if name not in o}
+
+
+def _mrope(o: dict[str, Any]) -> dict[str, Any]:
+    """Multimodal rotary sections (time, height, width) that split exactly half the text head width."""
+    half = (o.get("head_dim") or o["hidden_size"] // o["num_attention_heads"]) // 2
+    side = half * 3 // 8
+    return {"rope_scaling": {"type": "mrope", "mrope_section": [half - 2 * side, side, side]}}
+
+
+def _qwen_vl(model_type: str) -> Derive:
+    """Qwen-VL-style configs, at whichever level a release keeps each part (flat text fields before 4.48, a
+    text_config after; in some releases the tower config shares the outer model_type): rotary sections where the
+    text attention is; token ids and the tower settings where the tower is."""
+
+    def derive(o: dict[str, Any]) -> dict[str, Any]:
+        out = _mrope(o) if "num_attention_heads" in o else {}
+        if "vision_config" in o:
+            out.update(_free_band_ids(o, _QWEN_TOKENS))
+            tower = _qwen_tower(o["vision_config"], o.get("text_config", o)["hidden_size"])
+            out["vision_config"] = {**o["vision_config"], **_declared_only(_config_cls(model_type, "vision_config"), tower)}
+        return out
+
+    return derive
+
+
+def _qwen_tower(vision: dict[str, Any], text_hidden: int) -> dict[str, Any]:
+    """The merger writes the text width (``out_hidden_size``, or ``hidden_size`` in Qwen2-VL's tower, which is why
+    both are given: a config takes the one it declares); windowed attention spans two merged patches with the last
+    block global; deep-stack taps read the first block; a 4 x 4 learned position grid is interpolated."""
+    layers = vision.get("depth", vision.get("num_hidden_layers", 1))
+    width = {"out_hidden_size": text_hidden} if "out_hidden_size" in vision else {"hidden_size": text_hidden}
+    return {**width, "window_size": 2 * 2 * vision.get("patch_size", 8), "fullatt_block_indexes": [layers - 1],
+            "deepstack_visual_indexes": [0], "num_position_embeddings": 16}
+
+
+def _qwen_grid(config: Any, batch: int, generator: torch.Generator) -> Images:
+    """A drawn grid of patches (a multiple of the merge size per side, one temporal frame), flattened as the
+    Qwen-VL processors do; the placeholders sit between vision start/end tokens."""
+    vision = config.vision_config
+    merge = int(vision.spatial_merge_size)
+    rows, cols = (merge * int(v) for v in torch.randint(1, 3, (2,), generator=generator))
+    channels = int(_get(vision, "in_channels", "in_chans", "num_channels"))
+    patch = channels * int(vision.temporal_patch_size) * _side(vision.patch_size) ** 2
+    count = rows * cols // merge**2
+    tokens = [_token(config, "vision_start_token_id"), *[_token(config, "image_token_id")] * count,
+              _token(config, "vision_end_token_id")]
+    return Images(tokens, {"pixel_values": _pixels(generator, batch * rows * cols, patch),
+                           "image_grid_thw": torch.tensor([[1, rows, cols]] * batch)})
+
+
+def _mm_token_types(config: Any, ids: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Per-token modality (1 for image placeholders, 0 for text) that newer releases read to place M-RoPE."""
+    return {"mm_token_type_ids": (ids == _token(config, "image_token_id")).int()}
+
+
 def _spatial_merge(config: Any) -> int:
     return (_grid(config) // int(config.spatial_merge_size)) ** 2
 
@@ -327,6 +409,8 @@ def _pixel_values_images(count: Callable[[Any], int]) -> Callable[[str], DrawIma
     return lambda model_type: _fixed(count, pixel_name=_pixel_name(model_type))
 
 
+_QWEN_LAYOUT = Layout(_qwen_grid, placeholder="image_token_id", extras=_mm_token_types)
+
 RECORDS: tuple[ArchRecord, ...] = (
     _record(("llava",), Layout(_fixed(_tower_tokens)), derive=_min_image_tokens,
             note="LLaVA: one placeholder per selected vision-tower token"),
@@ -342,6 +426,9 @@ RECORDS: tuple[ArchRecord, ...] = (
             note="LLaVA-NeXT any-resolution: crops, unpadding and row newlines"),
     _record(("llava_onevision",), Layout(_anyres), derive=_onevision_pinpoints,
             note="LLaVA-NeXT any-resolution, features downsampled beyond anyres_max crops"),
+    *(_record((mt,), _QWEN_LAYOUT, derive=_qwen_vl(mt), note="Qwen-VL: flattened patch grid, merged 2 x 2, "
+              "multimodal rotary positions") for mt in ("qwen2_vl", "qwen2_5_vl")),
+    ArchRecord(("qwen2_vl_text", "qwen2_5_vl_text"), derive=_mrope, note="multimodal rotary sections"),
     _record(("paligemma",), Layout(_fixed(_patch_tokens)), derive=_text_width, note="PaliGemma: one placeholder per SigLIP patch"),
     _record(("gemma3", "shieldgemma2"), Layout(_fixed(_mm_tokens, wrap=("boi_token_index", "eoi_token_index"))),
             derive=_gemma3_tokens, note="Gemma3: pooled patches between begin/end-of-image tokens"),

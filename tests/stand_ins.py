@@ -1,0 +1,100 @@
+"""Deliberately broken stand-ins for a peft model, one per bug class the oracles exist to catch.
+
+``Faithful`` delegates everything and generates greedily with its own cached loop; each subclass breaks one thing
+the way a real regression would. An oracle earns its keep when it passes on the real model and on ``Faithful``
+and fails on the broken stand-in.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import torch
+
+
+class Faithful:
+    """Delegates to the real peft model; ``generate`` is a greedy loop that reuses the cache, step by step."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        return self.inner(*args, **kwargs)
+
+    def generate(self, input_ids: torch.Tensor | None = None, attention_mask: torch.Tensor | None = None,
+                 max_new_tokens: int = 1, return_dict_in_generate: bool = False, **_: Any) -> Any:
+        ids = input_ids
+        mask = attention_mask if attention_mask is not None else torch.ones_like(ids)
+        logits = []
+        with torch.no_grad():
+            out = self.forward(input_ids=ids, attention_mask=mask, use_cache=True)
+            for step in range(max_new_tokens):
+                logits.append(out.logits[:, -1])
+                token = out.logits[:, -1].argmax(-1, keepdim=True)
+                ids = torch.cat([ids, token], dim=1)
+                mask = torch.cat([mask, torch.ones_like(token)], dim=1)
+                if step + 1 < max_new_tokens:
+                    out = self.forward(input_ids=token, attention_mask=mask, past_key_values=out.past_key_values,
+                                       use_cache=True)
+        return SimpleNamespace(sequences=ids, logits=tuple(logits)) if return_dict_in_generate else ids
+
+
+class DropsAdapterInGenerate(Faithful):
+    """Generation silently runs the base model: the adapter is dropped during generate."""
+
+    def generate(self, *args: Any, **kwargs: Any) -> torch.Tensor:
+        with self.inner.disable_adapter():
+            return super().generate(*args, **kwargs)
+
+
+class IgnoresCache(Faithful):
+    """A passed cache is silently dropped: each cached step sees only its own tokens."""
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        past = kwargs.pop("past_key_values", None)
+        if past is not None and "attention_mask" in kwargs:
+            kwargs["attention_mask"] = kwargs["attention_mask"][:, -kwargs["input_ids"].shape[1]:]
+        return self.inner(*args, **kwargs)
+
+
+class RePrependsVirtualTokens(Faithful):
+    """Every continuation step prepends a virtual token again (its embedding: the embedding of token 0)."""
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("past_key_values") is None:
+            return self.inner(*args, **kwargs)
+        ids = kwargs.pop("input_ids")
+        embed = self.inner.get_input_embeddings()
+        virtual = embed(torch.zeros_like(ids[:, :1]))
+        kwargs["inputs_embeds"] = torch.cat([virtual, embed(ids)], dim=1)
+        mask = kwargs["attention_mask"]
+        kwargs["attention_mask"] = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
+        return self.inner(*args, **kwargs)
+
+
+class ShiftsPositionalArguments(Faithful):
+    """Positional arguments land one parameter too far: the ids arrive as the attention mask."""
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        if args:
+            kwargs.pop("attention_mask", None)
+            return self.inner(None, *args, **kwargs)
+        return self.inner(**kwargs)
+
+
+class SwallowsPositionalIds(Faithful):
+    """``generate(ids)`` with positional ids ignores them and generates from a lone start token."""
+
+    def generate(self, *args: Any, **kwargs: Any) -> torch.Tensor:
+        if args:
+            start = torch.ones_like(args[0][:, :1])
+            kwargs["attention_mask"] = torch.ones_like(start)
+            return super().generate(start, **{k: v for k, v in kwargs.items() if k != "input_ids"})
+        return super().generate(**kwargs)
