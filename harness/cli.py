@@ -16,20 +16,26 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "matrix": ("harness.matrix_cli", "show the version matrix (cells, pins, pairings); refresh the known releases"),
     "cell": ("harness.cell_cli", "run inside one matrix cell (what `tox -e <cell>` calls)"),
     "report": ("harness.report.cli", "build index.html, summary.md and compat.json from verdict files"),
+    "bisect": ("harness.bisect_cli", "find the release where a case's failure appears or is fixed"),
+    "nightly": ("harness.nightly_cli", "run many cells here in parallel (tox), then build their report"),
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    modules = {}
+    # only the chosen command's module is imported: `matrix` and `report` run without torch (CI setup jobs)
     for name, (module_name, help_text) in COMMANDS.items():
-        module = modules[name] = importlib.import_module(module_name)
-        module.configure(sub.add_parser(name, help=help_text, description=module.__doc__))
+        command = sub.add_parser(name, help=help_text)
+        if argv[:1] == [name]:
+            module = importlib.import_module(module_name)
+            command.description = module.__doc__
+            module.configure(command)
     args = parser.parse_args(argv)
     try:
-        return int(modules[args.command].main(args) or 0)
+        return int(importlib.import_module(COMMANDS[args.command][0]).main(args) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -15,12 +15,20 @@ from pathlib import Path
 from harness import releases
 from harness.datafile import DataFileError
 from harness.matrix import load_matrix, updates
+from harness.slicing import GITHUB_MAX_JOBS, github_matrix, patterns_of, select
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--nightly", action="store_true", help="also the nightly crosses (default: the pairings)")
     parser.add_argument("--json", action="store_true", help="print the cells as a JSON list")
     parser.add_argument("--file", type=Path, help="the matrix file (default: the repository's matrix.yaml)")
+    parser.add_argument("--cells", action="append", metavar="PATTERN",
+                        help="only the cells matching these fnmatch patterns (comma-separated or repeated)")
+    parser.add_argument("--github", action="store_true",
+                        help="print a GitHub Actions job matrix, one line of JSON for fromJSON: the cells cut into at "
+                             "most --max-jobs balanced jobs")
+    parser.add_argument("--max-jobs", type=int, default=GITHUB_MAX_JOBS,
+                        help=f"jobs at most for --github (default {GITHUB_MAX_JOBS}, GitHub's limit per matrix)")
     parser.add_argument(
         "--refresh-releases",
         action="store_true",
@@ -43,7 +51,20 @@ def main(args: argparse.Namespace) -> int:
         return 2
     cells = matrix.cells if args.nightly else matrix.pairings
     excluded = matrix.excluded if args.nightly else {}
-    if args.json:
+    if args.cells:
+        try:
+            cells, excluded = select(cells, patterns_of(args.cells)), {}
+        except LookupError as exc:
+            print(f"error: {exc}" + ("" if args.nightly else " (crosses need --nightly)"), file=sys.stderr)
+            return 2
+    if args.github:
+        if args.max_jobs < 1:
+            print(f"error: --max-jobs must be at least 1, got {args.max_jobs}", file=sys.stderr)
+            return 2
+        jobs = github_matrix(cells, args.max_jobs)
+        print(json.dumps(jobs, separators=(",", ":")))
+        print(f"{len(cells)} cells in {len(jobs['include'])} jobs", file=sys.stderr)
+    elif args.json:
         rows = [asdict(c) for c in cells] + [{"name": n, "kind": "excluded", "reason": r} for n, r in excluded.items()]
         json.dump(rows, sys.stdout, indent=1)
         print()

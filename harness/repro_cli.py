@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.results import BAD_OUTCOMES, BadLine, read_verdicts
+from harness.results import BAD_OUTCOMES, BadLine, VerdictWriter, read_verdicts
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -24,6 +24,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--property", action="append", help="judge only this property (repeatable)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per step (default 120)")
     parser.add_argument("--script", type=Path, help="also write a standalone reproducer script here")
+    parser.add_argument("--out", type=Path, help="also append the verdicts to this JSONL file, as `run` writes them")
 
 
 def find_case(ref: str, sources: list[Path] | None) -> dict[str, Any]:
@@ -64,16 +65,24 @@ def main(args: argparse.Namespace) -> int:
     v = installed()
     print(f"case {case.id}: {case.arch.task} {case.arch.model_type} × {case.method.method} in {cell_name()} "
           f"(transformers {v['transformers']}, peft {v['peft']})")
-    if args.script:
-        from harness.script import write_script
-
-        write_script(case, args.script)
-        print(f"wrote {args.script}: run it with `python {args.script}`")
-    bad = 0
+    bad: list[str] = []
+    writer = VerdictWriter(args.out) if args.out else None
     for verdict in run_case(case, properties, args.timeout):
+        if writer:
+            writer.write(verdict)
         print(f"{verdict.property:<18} {verdict.outcome:<11} {verdict.signature or verdict.reason}")
         if verdict.outcome in BAD_OUTCOMES:
-            bad += 1
+            bad.append(verdict.property)
             if verdict.error and verdict.error.traceback:
                 print("    " + verdict.error.traceback.rstrip().replace("\n", "\n    "))
+    if writer:
+        writer.close()
+    if args.script:
+        from harness.script import supported, write_script
+
+        chosen = args.property or bad
+        write_script(case, args.script, chosen)
+        left = sorted(set(chosen) - set(supported(chosen)))
+        print(f"wrote {args.script}" + (f" (no script form yet for {', '.join(left)}; it replays the forward)"
+                                          if left else "") + f": run it with `python {args.script}`")
     return 1 if bad else 0

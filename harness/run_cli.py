@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from dataclasses import replace
 from pathlib import Path
 
+from harness.matrix import Profile
 from harness.results import BAD_OUTCOMES, Verdict
 
 
@@ -34,6 +35,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--database", help="hypothesis example database folder (one per cell)")
     out.add_argument("--resume", action="store_true", help="keep the verdicts already in --out and skip their cases")
     out.add_argument("--expectations", type=Path, help="known failures (default: expectations.yaml)")
+    out.add_argument("--flake-reruns", type=int, default=2, metavar="N",
+                     help="re-run each new failure's case N times in fresh workers before calling it a regression "
+                          "(0: off; default 2)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -78,13 +82,42 @@ def main(args: argparse.Namespace) -> int:
     items = [Item(case=p.case, pinned=True) for p in pinned] + [Item(target=t) for t in chosen]
     supervisor = Supervisor(out, jobs, profile, properties, args.seed, args.database, args.resume)
     verdicts = supervisor.run(items)
+    judgement = judge(verdicts, expectations)
+    flaky: set[tuple[str, str]] = set()
+    if judgement.new_failures and args.flake_reruns > 0:
+        reruns = rerun_cases(judgement.new_failures, args.flake_reruns, profile, properties, args.seed, out)
+        flaky = flaky_keys(verdicts + reruns)
+        verdicts += reruns
+        judgement = judge([v for v in verdicts if (v.case_id, v.property) not in flaky], expectations)
     if args.junit:
         write_junit(verdicts, args.junit, cell)
-    judgement = judge(verdicts, expectations)
     print_summary(verdicts, out)
+    if flaky:
+        print(f"\n{len(flaky)} (case, property) verdict(s) flipped on re-run: flaky, not counted as regressions",
+              file=sys.stderr)
     for line in judgement.lines():
         print(line, file=sys.stderr)
     return judgement.exit_code
+
+
+def rerun_cases(failures: tuple[Verdict, ...], times: int, profile: Profile, properties: list[str], seed: int,
+                out: Path) -> list[Verdict]:
+    """Each failing case re-run ``times`` times, each in a fresh worker; the verdicts are appended to ``out``."""
+    from harness.runner import Item, Supervisor
+
+    cases = {v.case_id: v for v in failures if "arch" in v.case}
+    print(f"\nre-running {len(cases)} new failure case(s) {times}× each to tell regressions from flakes",
+          file=sys.stderr)
+    items = [Item(case=v.case, pinned=v.pinned) for v in cases.values() for _ in range(times)]
+    return Supervisor(out, 1, profile, properties, seed, None, resume=True, fresh_workers=True).run(items)
+
+
+def flaky_keys(verdicts: list[Verdict]) -> set[tuple[str, str]]:
+    """(case id, property) pairs whose verdicts disagree: the same case judged twice gave two outcomes."""
+    seen: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for v in verdicts:
+        seen[(v.case_id, v.property)].add(v.outcome)
+    return {key for key, outcomes in seen.items() if len(outcomes) > 1}
 
 
 def print_summary(verdicts: list[Verdict], out: Path) -> None:

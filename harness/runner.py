@@ -24,8 +24,10 @@ from harness.plan import Target
 from harness.results import ErrorInfo, Verdict, VerdictWriter, case_id, read_verdicts
 from harness.versions import cell_name, installed
 
-#: extra seconds a step may run past its own time limit before the supervisor kills the worker
-HARD_GRACE_S = 30.0
+def hard_limit(step_timeout_s: float) -> float:
+    """Seconds a step may run before the supervisor kills its worker: twice the in-process limit (which fires at
+    the next Python frame) plus 5 s, so only a hang inside native code reaches it."""
+    return 2 * step_timeout_s + 5
 
 
 @dataclass
@@ -65,6 +67,8 @@ class Worker:
         self.step = ""
         self.step_started = time.monotonic()
         self.done_steps: set[str] = set()
+        #: end this process once its item is done (instead of reusing it)
+        self.retire = False
 
     def send(self, item: Item, command: dict[str, Any]) -> None:
         self.item = item
@@ -147,8 +151,10 @@ def completed_cases(path: Path, properties: list[str]) -> set[str]:
 
 class Supervisor:
     def __init__(self, out: Path, jobs: int, budget: Profile, properties: list[str], seed: int,
-                 database: str | None, resume: bool, stream: TextIO = sys.stderr) -> None:
+                 database: str | None, resume: bool, stream: TextIO = sys.stderr, fresh_workers: bool = False) -> None:
+        """``fresh_workers``: one new process per item (flake re-runs must not share a process's state)."""
         self.out, self.jobs, self.budget, self.properties = out, max(1, jobs), budget, properties
+        self.fresh_workers = fresh_workers
         self.seed, self.database = seed, database
         self.done = completed_cases(out, properties) if resume else set()
         if not resume and out.exists():
@@ -184,11 +190,15 @@ class Supervisor:
                         continue
                     for event in events:
                         self._handle(worker, event, progress)
+                for worker in [w for w in workers if w.retire]:
+                    selector.unregister(worker.events)
+                    workers.remove(worker)
+                    worker.kill()
                 for worker in [w for w in workers if w.item and self._overran(w)]:
                     selector.unregister(worker.events)
                     workers.remove(worker)
                     worker.kill()
-                    limit = self.budget.case_timeout_s + HARD_GRACE_S
+                    limit = hard_limit(self.budget.case_timeout_s)
                     self._lost(worker, f"{worker.step}: timeout (worker killed after {limit:g} s)", "timeout",
                                queue, progress)
                 progress.show()
@@ -218,7 +228,7 @@ class Supervisor:
         return item
 
     def _overran(self, worker: Worker) -> bool:
-        return bool(worker.step) and time.monotonic() - worker.step_started > self.budget.case_timeout_s + HARD_GRACE_S
+        return bool(worker.step) and time.monotonic() - worker.step_started > hard_limit(self.budget.case_timeout_s)
 
     def _handle(self, worker: Worker, event: dict[str, Any], progress: Progress) -> None:
         kind = event["event"]
@@ -230,10 +240,14 @@ class Supervisor:
         elif kind == "verdict":
             verdict = Verdict.from_json(event["verdict"])
             worker.done_steps.add(verdict.property)
+            if verdict.property == worker.step:
+                worker.step = ""  # idle until the next step starts: drawing the next case is not a hang
             self._record(verdict, progress)
         elif kind == "done":
             worker.item, worker.step, worker.case = None, "", None
             progress.items_done += 1
+            if self.fresh_workers:
+                worker.retire = True
 
     def _record(self, verdict: Verdict, progress: Progress) -> None:
         self.writer.write(verdict)

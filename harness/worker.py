@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +25,35 @@ from harness.results import BAD_OUTCOMES, Verdict, case_id
 from harness.versions import cell_name, installed
 
 Emit = Callable[[dict[str, Any]], None]
+
+#: fault injection for the harness's own tests: a folder holding files named ``<fault>@<property>``; the first
+#: worker to start that property deletes the file and commits the fault (once per file, across processes)
+FAULT_DIR_ENV = "PEFT_COMPAT_FAULT_DIR"
+
+
+def _inject_fault(step: str) -> None:
+    folder = os.environ.get(FAULT_DIR_ENV)
+    if not folder:
+        return
+    for fault in ("segfault", "hang"):
+        armed = os.path.join(folder, f"{fault}@{step}")
+        try:
+            os.remove(armed)
+        except FileNotFoundError:
+            continue
+        if fault == "segfault":
+            os.kill(os.getpid(), signal.SIGSEGV)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})  # a hang no in-process guard can break
+        while True:
+            time.sleep(60)
+
+
+def _starting(emit: Emit) -> Callable[[str], None]:
+    def announce(step: str) -> None:
+        emit({"event": "property", "name": step})
+        _inject_fault(step)
+
+    return announce
 
 
 class _Shrinkable(Exception):
@@ -64,8 +95,7 @@ def run_target(target: Target, seed: int, budget: Profile, properties: list[str]
         else:
             emit({"event": "case", "case_id": case.id, "case": case.to_json()})
             verdicts = []
-            for verdict in run_case(case, props, budget.case_timeout_s,
-                                    starting=lambda name: emit({"event": "property", "name": name})):
+            for verdict in run_case(case, props, budget.case_timeout_s, starting=_starting(emit)):
                 verdicts.append(verdict)
                 emit({"event": "verdict", "verdict": verdict.to_json()})
         if budget.shrink and any(v.outcome in BAD_OUTCOMES for v in verdicts):
@@ -88,8 +118,7 @@ def run_single(case_json: dict[str, Any], properties: list[str], timeout_s: floa
                emit: Emit) -> None:
     case = Case.from_json(case_json)
     emit({"event": "case", "case_id": case.id, "case": case.to_json()})
-    for verdict in run_case(case, select(properties), timeout_s, pinned=pinned,
-                            starting=lambda name: emit({"event": "property", "name": name})):
+    for verdict in run_case(case, select(properties), timeout_s, pinned=pinned, starting=_starting(emit)):
         emit({"event": "verdict", "verdict": verdict.to_json()})
 
 

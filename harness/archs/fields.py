@@ -1,8 +1,9 @@
 """Config field roles: which field names of which config classes mean "layers", "hidden width", "heads", …
 
-This table is data. The generic shrink (``harness.archs.shrink``) sets every field of a role that the config
+This table is data. The generic shrink (``harness.archs.strategies``) sets every field of a role that the config
 declares, so an architecture with no record of its own is shrunk by name alone. Names are matched exactly,
-after resolving the config class's ``attribute_map``.
+after resolving the config class's ``attribute_map``. Fields the config computes from others (no ``__init__``
+parameter, or a ``None`` default it fills in) are left to the config, except the roles in ``DRAWN_EVEN_IF_COMPUTED``.
 """
 
 from __future__ import annotations
@@ -50,23 +51,40 @@ WINDOWS: Final = ("sliding_window", "attention_window_size", "window_size", "loc
 #: MoE expert counts and the matching top-k fields (top-k is drawn at most the count)
 EXPERTS: Final = ("num_experts", "num_local_experts", "n_routed_experts", "moe_num_experts", "num_experts_total")
 TOP_K: Final = ("num_experts_per_tok", "moe_topk", "num_selected_experts", "moe_top_k", "num_experts_per_token")
+#: MoE layers before the first of these indices are dense: set to the last layer, so every draw has an MoE layer
+DENSE_PREFIX: Final = ("first_k_dense_replace", "moe_layer_start_index", "num_dense_layers")
+#: MoE routing groups and shared experts, shrunk to one
+MOE_SMALL: Final = {
+    "n_group": 1, "topk_group": 1, "num_expert_group": 1, "n_shared_experts": 1, "num_shared_experts": 1,
+    "moe_num_shared_experts": 1,
+}
 #: SSM / state-space widths, shrunk to small constants
 SSM_SMALL: Final = {
     "state_size": 4, "d_state": 4, "ssm_state_size": 4, "mamba_d_state": 4, "time_step_rank": 4, "mamba_dt_rank": 4,
     "conv_kernel": 2, "d_conv": 2, "mamba_d_conv": 2, "chunk_size": 8, "mamba_chunk_size": 8, "n_groups": 1,
-    "mamba_n_groups": 1, "mamba_expand": 2, "expand": 2, "ssm_in_multiplier": 1, "linear_conv_kernel_dim": 2,
+    "mamba_n_groups": 1, "mamba_expand": 2, "expand": 2, "linear_conv_kernel_dim": 2,
 }
-#: multi-head latent attention (DeepSeek-style) widths
-MLA_SMALL: Final = {
-    "kv_lora_rank": 16, "q_lora_rank": 16, "qk_nope_head_dim": 8, "qk_rope_head_dim": 8, "v_head_dim": 8,
-    "n_group": 1, "topk_group": 1, "n_shared_experts": 1, "num_shared_experts": 1,
-}
+#: SSM expansion factors: the SSM inner width is expand x hidden
+SSM_EXPAND: Final = ("mamba_expand", "expand")
+#: SSM head counts (Mamba-2 style), drawn small; the SSM head width is derived from them
+SSM_HEADS: Final = ("mamba_n_heads", "n_mamba_heads", "mamba_num_heads")
+SSM_HEAD_DIM: Final = ("mamba_d_head", "mamba_headdim", "mamba_head_dim")
+#: explicit SSM inner widths (expand x hidden)
+SSM_INNER: Final = ("mamba_d_ssm",)
+#: multi-head latent attention (DeepSeek-style): per-head widths follow the drawn head width, ranks are small
+MLA_HEAD_DIMS: Final = ("qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim")
+MLA_SMALL: Final = {"kv_lora_rank": 16, "q_lora_rank": 16}
 #: vision sub-configs: tiny images
 VISION_SMALL: Final = {"image_size": 32, "patch_size": 8, "num_channels": 3}
-#: fields naming per-layer lists (kept to the drawn layer count, with at least one attention layer)
+#: fields naming per-layer lists (kept to the drawn layer count, with every kind and at least one attention layer);
+#: any other list default as long as the default layer count is per-layer too
 LAYER_LISTS: Final = (
     "layer_types", "attention_layers", "attn_layers", "layers_block_type", "block_types", "hybrid_override_pattern",
-    "cross_attention_layers", "full_attn_idxs", "layer_type",
+    "layer_type",
+)
+#: fields listing layer indices (kept below the drawn layer count; the last layer when none is left)
+LAYER_INDEX_LISTS: Final = (
+    "cross_attention_layers", "full_attn_idxs", "attn_layer_indices", "mlp_only_layers", "global_attn_indexes",
 )
 #: list entries that denote an attention layer
 ATTENTION_LAYER_VALUES: Final = (
@@ -76,6 +94,8 @@ ATTENTION_LAYER_VALUES: Final = (
 TOKEN_ID_SUFFIXES: Final = ("_token_id", "_token_index", "_token_ids")
 #: sub-configs whose tokens are the model's text tokens
 TEXT_SUBCONFIGS: Final = ("text_config", "decoder", "llm_config", "language_config", "text_model_config")
+#: roles the strategy draws even where the config would compute them (the point is to vary them)
+DRAWN_EVEN_IF_COMPUTED: Final = frozenset(HEAD_DIM + KV_HEADS + INTERMEDIATE + LAYER_LISTS + VOCAB)
 #: any other integer field at least this large, whose name ends like these, is a width the tables missed
 FALLBACK_MIN: Final = 128
 FALLBACK_WIDTH_SUFFIXES: Final = ("_size", "_dim", "_channels", "_features", "_units", "_hidden")

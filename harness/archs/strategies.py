@@ -3,7 +3,8 @@
 ``arch_spec(model_type, task)`` draws an :class:`ArchSpec`: the config overrides (JSON), the weight seed and the
 token range for text inputs. Geometry is drawn first and widths derived from it (head_dim and kv heads → heads →
 hidden size), so no draw is filtered away. Every field a role table names (``harness.archs.fields``) and the config
-declares is set; records (``harness.archs.records``) add what names cannot tell.
+declares is set; fields the config computes from others are left to it; records (``harness.archs.records``) add
+what names cannot tell.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from harness.archs.tasks import model_class
 RESERVED_IDS = 16
 #: a config's own special tokens take the first half of the band, a composite's outer tokens (image, …) the second
 _SLOTS_PER_LEVEL = RESERVED_IDS // 2
+#: fields a task sets wherever the config has them: an encoder's causal-LM head runs causally only as a decoder
+_TASK_FIELDS: dict[str, dict[str, Any]] = {"causal-lm": {"is_decoder": True}}
 
 
 class Unbuildable(Exception):
@@ -64,36 +67,96 @@ def _defaults(config_cls: type) -> dict[str, Any]:
 
 
 @functools.cache
+def _params(config_cls: type) -> dict[str, inspect.Parameter]:
+    """The named ``__init__`` parameters of ``config_cls``."""
+    skip = (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)
+    params = inspect.signature(config_cls.__init__).parameters
+    return {name: p for name, p in params.items() if name != "self" and p.kind not in skip}
+
+
+@functools.cache
 def _declared(config_cls: type) -> frozenset[str]:
     """Fields the config class takes, after its attribute_map (names it owns, not the base class's)."""
-    params = set(inspect.signature(config_cls.__init__).parameters) - {"self", "kwargs", "args"}
+    params = set(_params(config_cls))
     own = (params | set(_defaults(config_cls))) - _base_keys()
     return frozenset(own | {"vocab_size", "pad_token_id", "bos_token_id", "eos_token_id"} & params)
 
 
+@functools.cache
+def _computed(config_cls: type) -> frozenset[str]:
+    """Fields the config computes from others when not given: kept without an ``__init__`` parameter, or a
+    parameter defaulting to None that the default instance fills in (e.g. DeepSeek's ``qk_head_dim``)."""
+    params, defaults = _params(config_cls), _defaults(config_cls)
+    unnamed = _declared(config_cls) - set(params) if params else frozenset()
+    filled = {n for n, p in params.items() if p.default is None and defaults.get(n) is not None}
+    return frozenset(unnamed | filled)
+
+
+@functools.cache
+def _settable(config_cls: type) -> frozenset[str]:
+    return _declared(config_cls) - (_computed(config_cls) - F.DRAWN_EVEN_IF_COMPUTED)
+
+
 def _present(config_cls: type, names: tuple[str, ...]) -> list[str]:
-    """Actual field names of ``config_cls`` among ``names`` (aliases resolved through attribute_map)."""
+    """Actual field names of ``config_cls`` among ``names`` (aliases resolved through attribute_map) that the
+    strategy may set."""
     amap = getattr(config_cls, "attribute_map", {}) or {}
-    declared = _declared(config_cls)
+    settable = _settable(config_cls)
     found = []
     for name in names:
         actual = amap.get(name, name)
-        if actual in declared and actual not in found:
+        if actual in settable and actual not in found:
             found.append(actual)
     return found
 
 
-def _is_attention(entry: Any) -> bool:
-    return isinstance(entry, str) and entry.lower() in F.ATTENTION_LAYER_VALUES
+def _distinct(entries: list[Any]) -> list[Any]:
+    """The kinds in a per-layer list, in order of first appearance."""
+    return list(dict.fromkeys(entries))
 
 
-def _shrink_layer_list(value: Any, layers: int) -> Any:
-    """The first ``layers`` entries of a per-layer list or pattern string, keeping at least one attention layer."""
-    entries = list(value)
-    head = entries[:layers]
-    if not any(map(_is_attention, head)) and any(map(_is_attention, entries)):
-        head[-1] = next(e for e in entries if _is_attention(e))
+def _shrink_layer_list(value: list[Any] | str, layers: int) -> list[Any] | str:
+    """The first ``layers`` entries of a per-layer list or pattern string, with every kind of the original kept:
+    a kind missing from the head replaces a repeated entry, from the end (``layers`` is at least the kind count)."""
+    head = list(value[:layers])
+    for kind in _distinct(list(value)):
+        if kind in head:
+            continue
+        repeated = next(i for i in reversed(range(len(head))) if head.count(head[i]) > 1)
+        head[repeated] = kind
     return "".join(head) if isinstance(value, str) else head
+
+
+def _shrink_index_list(value: list[Any], layers: int) -> list[int]:
+    """Layer indices below ``layers``; the last layer when the original named some and none is left."""
+    kept = [i for i in value if isinstance(i, int) and 0 <= i < layers]
+    return kept or ([layers - 1] if value else [])
+
+
+@functools.cache
+def _layer_lists(config_cls: type) -> tuple[str, ...]:
+    """Per-layer list fields: the named ones, and any list default as long as the default layer count (over 2)."""
+    defaults = _defaults(config_cls)
+    depth = next((defaults[n] for n in _present(config_cls, F.LAYERS) if isinstance(defaults.get(n), int)), 0)
+    found = []
+    for name in sorted(_settable(config_cls)):
+        value = defaults.get(name)
+        if name in F.LAYER_INDEX_LISTS or not isinstance(value, (list, str)) or not value:
+            continue
+        named = name in F.LAYER_LISTS
+        if (named or (isinstance(value, list) and depth > 2 and len(value) == depth)) and _hashable(value):
+            found.append(name)
+    return tuple(found)
+
+
+def _hashable(value: list[Any] | str) -> bool:
+    return all(isinstance(v, (str, int, float, bool, type(None))) for v in value)
+
+
+def _kinds(config_cls: type) -> int:
+    """The most kinds of layer any per-layer list holds: the fewest layers that keep them all."""
+    defaults = _defaults(config_cls)
+    return max((len(_distinct(list(defaults[n]))) for n in _layer_lists(config_cls)), default=1)
 
 
 def _special_ids(defaults: dict[str, Any], level: int) -> dict[str, Any]:
@@ -127,9 +190,13 @@ def _special_ids(defaults: dict[str, Any], level: int) -> dict[str, Any]:
 
 @functools.cache
 def _subconfigs(config_cls: type) -> dict[str, type]:
-    """Sub-configs (text, vision, encoder, decoder, …) → their config class, read off a default instance."""
-    from transformers import PretrainedConfig
+    """Sub-configs (text, vision, encoder, decoder, …) → their config class: the record's parts for composites
+    without defaults, else read off a default instance."""
+    from transformers import CONFIG_MAPPING, PretrainedConfig
 
+    parts = record_for(getattr(config_cls, "model_type", "")).parts
+    if parts:
+        return {key: CONFIG_MAPPING[model_type] for key, model_type in parts.items()}
     try:
         instance = config_cls()
     except Exception:  # noqa: BLE001 - _defaults reports the same failure with its reason
@@ -146,7 +213,7 @@ def _fallback_widths(config_cls: type, chosen: dict[str, Any], hidden: int) -> d
     defaults = _defaults(config_cls)
     return {
         name: hidden
-        for name in sorted(_declared(config_cls) - set(chosen))
+        for name in sorted(_settable(config_cls) - set(chosen))
         if isinstance(defaults.get(name), int) and not isinstance(defaults[name], bool)
         and defaults[name] >= F.FALLBACK_MIN and name.endswith(F.FALLBACK_WIDTH_SUFFIXES)
         and not name.endswith(F.TOKEN_ID_SUFFIXES)
@@ -154,7 +221,7 @@ def _fallback_widths(config_cls: type, chosen: dict[str, Any], hidden: int) -> d
 
 
 @st.composite
-def _geometry(draw: st.DrawFn, rec: ArchRecord, has_kv: bool, has_head_dim: bool) -> dict[str, int]:
+def _geometry(draw: st.DrawFn, rec: ArchRecord, has_kv: bool, has_head_dim: bool, min_layers: int) -> dict[str, int]:
     head_dim = draw(st.sampled_from((8, 16)))
     kv_heads = draw(st.sampled_from((1, 2)))
     groups = draw(st.sampled_from((1, 2)))  # 1: MHA; kv_heads 1 and groups 2: MQA; both 2: GQA
@@ -166,7 +233,7 @@ def _geometry(draw: st.DrawFn, rec: ArchRecord, has_kv: bool, has_head_dim: bool
     if has_head_dim and rec.explicit_head_dim and draw(st.booleans()):
         width = draw(st.sampled_from(tuple(w for w in (4, 8, 12, 16, 24) if w != head_dim)))
     return {
-        "layers": draw(st.integers(rec.min_layers, 2)),
+        "layers": draw(st.integers(min_layers, max(min_layers, 2))),
         "heads": heads,
         "kv_heads": kv_heads,
         "head_dim": head_dim,
@@ -175,24 +242,24 @@ def _geometry(draw: st.DrawFn, rec: ArchRecord, has_kv: bool, has_head_dim: bool
     }
 
 
-@st.composite
-def _overrides(draw: st.DrawFn, config_cls: type, level: int = 0) -> tuple[dict[str, Any], int | None]:
-    """Overrides for one config level and the vocabulary its text uses (None for a config without tokens)."""
-    defaults = _defaults(config_cls)
-    rec = record_for(defaults.get("model_type"))
-    out: dict[str, Any] = {}
-    vocab: int | None = None
-    for key, sub_cls in _subconfigs(config_cls).items():
-        sub, sub_vocab = draw(_overrides(sub_cls, level + 1))
-        out[key] = {"model_type": _defaults(sub_cls)["model_type"], **sub}
-        if key in F.TEXT_SUBCONFIGS and sub_vocab is not None:
-            vocab = sub_vocab
+def _set_if_used(out: dict[str, Any], defaults: dict[str, Any], names: list[str], value: Any) -> None:
+    """Set the fields of ``names`` whose default is not None (None often means "this part is off")."""
+    for name in names:
+        if defaults.get(name) is not None:
+            out[name] = value
 
+
+@st.composite
+def _own_fields(draw: st.DrawFn, config_cls: type, rec: ArchRecord, vocab: int | None) -> tuple[dict[str, Any], int | None]:
+    """Overrides for the fields of one config level (not its sub-configs), and the vocabulary its text uses."""
+    defaults = _defaults(config_cls)
     present = functools.partial(_present, config_cls)
-    g = draw(_geometry(rec, bool(present(F.KV_HEADS)), bool(present(F.HEAD_DIM))))
+    out: dict[str, Any] = {}
+    min_layers = max(rec.min_layers, _kinds(config_cls))
+    g = draw(_geometry(rec, bool(present(F.KV_HEADS)), bool(present(F.HEAD_DIM)), min_layers))
     role_values = (
         (F.LAYERS, g["layers"]), (F.HEADS, g["heads"]), (F.KV_HEADS, g["kv_heads"]), (F.HIDDEN, g["hidden"]),
-        (F.HEAD_DIM, g["head_dim"]), (F.INTERMEDIATE, g["intermediate"]),
+        (F.HEAD_DIM, g["head_dim"]), (F.INTERMEDIATE, g["intermediate"]), (F.MLA_HEAD_DIMS, g["head_dim"]),
     )
     for names, value in role_values:
         for name in present(names):
@@ -209,25 +276,48 @@ def _overrides(draw: st.DrawFn, config_cls: type, level: int = 0) -> tuple[dict[
             out[name] = draw(st.sampled_from((4, 64)))  # 4 is shorter than most drawn sequences
     experts = draw(st.sampled_from((2, 4)))
     for name in present(F.EXPERTS):
-        if defaults.get(name):
+        if defaults.get(name) != 0:  # None: a broken default the family never runs with; 0: MoE switched off
             out[name] = experts
     for name in present(F.TOP_K):
-        if defaults.get(name):
+        if defaults.get(name) != 0:
             out[name] = draw(st.integers(1, experts))
-    for table in (F.SSM_SMALL, F.MLA_SMALL, F.VISION_SMALL):
+    _set_if_used(out, defaults, present(F.DENSE_PREFIX), g["layers"] - 1)
+    for table in (F.MOE_SMALL, F.SSM_SMALL, F.MLA_SMALL, F.VISION_SMALL):
         for name in present(tuple(table)):
-            if defaults.get(name) is not None:
-                out[name] = table[name]
-    for name in present(F.LAYER_LISTS):
-        value = defaults.get(name)
-        if isinstance(value, (list, str)) and len(value) >= g["layers"]:
-            out[name] = _shrink_layer_list(value, g["layers"])
+            _set_if_used(out, defaults, [name], table[name])
+    ssm_inner = next((out[n] for n in present(F.SSM_EXPAND) if n in out), 2) * g["hidden"]
+    _set_if_used(out, defaults, present(F.SSM_HEADS), 2)
+    _set_if_used(out, defaults, present(F.SSM_HEAD_DIM), ssm_inner // 2)
+    _set_if_used(out, defaults, present(F.SSM_INNER), ssm_inner)
+    for name in _layer_lists(config_cls):
+        out[name] = _shrink_layer_list(defaults[name], g["layers"])
+    for name in present(F.LAYER_INDEX_LISTS):
+        if isinstance(defaults.get(name), list):
+            out[name] = _shrink_index_list(defaults[name], g["layers"])
     for name in present(F.ROTARY):
         if isinstance(defaults.get(name), int):
             out[name] = g["head_dim"] // 2
     out.update(_fallback_widths(config_cls, out, g["hidden"]))
-    if vocab is not None:
-        out.update(_special_ids(defaults, level=1 if level == 0 and _subconfigs(config_cls) else 0))
+    return out, vocab
+
+
+@st.composite
+def _overrides(draw: st.DrawFn, config_cls: type, level: int = 0) -> tuple[dict[str, Any], int | None]:
+    """Overrides for one config level and the vocabulary its text uses (None for a config without tokens)."""
+    rec = record_for(getattr(config_cls, "model_type", ""))
+    out: dict[str, Any] = {}
+    vocab: int | None = None
+    subconfigs = _subconfigs(config_cls)
+    for key, sub_cls in subconfigs.items():
+        sub, sub_vocab = draw(_overrides(sub_cls, level + 1))
+        out[key] = {"model_type": getattr(sub_cls, "model_type", ""), **sub}
+        if key in F.TEXT_SUBCONFIGS and sub_vocab is not None:
+            vocab = sub_vocab
+    if not rec.parts:  # a composite without defaults of its own is only its parts
+        own, vocab = draw(_own_fields(config_cls, rec, vocab))
+        out.update(own)
+        if vocab is not None:
+            out.update(_special_ids(_defaults(config_cls), level=1 if level == 0 and subconfigs else 0))
     if rec.derive is not None:
         out.update(rec.derive(out))
     out.update(rec.fixed)
@@ -242,7 +332,10 @@ def arch_spec(model_type: str, task: str) -> st.SearchStrategy[ArchSpec]:
     reason = record_for(model_type).unsupported_reason()
     if reason:
         raise Unbuildable(reason)
-    _defaults(config_cls)  # fail eagerly, with the reason, when the config has no usable defaults
+    if not record_for(getattr(config_cls, "model_type", "")).parts:
+        _defaults(config_cls)  # fail eagerly, with the reason, when the config has no usable defaults
+    takes = _base_keys() | set(_params(config_cls))
+    task_fields = {k: v for k, v in _TASK_FIELDS.get(task, {}).items() if k in takes}
 
     @st.composite
     def spec(draw: st.DrawFn) -> ArchSpec:
@@ -250,9 +343,10 @@ def arch_spec(model_type: str, task: str) -> st.SearchStrategy[ArchSpec]:
         return ArchSpec(
             model_type=model_type,
             task=task,
-            overrides=overrides,
+            overrides={**overrides, **task_fields},
             seed=draw(st.integers(0, 2**31 - 1)),
             vocab=vocab or RESERVED_IDS * 2,
         )
 
     return spec()
+

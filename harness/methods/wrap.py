@@ -26,6 +26,8 @@ from harness.outcomes import is_clean_rejection
 WrapOutcome = Literal["wrapped", "rejected", "crashed"]
 Geometry = Literal["inferred", "explicit"]
 
+#: std of the seeded noise added to adapter parameters (large enough that zero-initialised adapters matter)
+PERTURB_SCALE = 0.5
 #: peft's message when it cannot infer a geometry field from the model config
 _NOT_INFERABLE = re.compile(r"Please specify `(num_layers|token_dim|num_attention_heads)`")
 
@@ -130,7 +132,7 @@ def wrap(built: Built, spec: MethodSpec) -> WrapResult:
     return WrapResult("wrapped", geometry, model, adapter_params=adapter)
 
 
-def perturb(model: torch.nn.Module, names: list[str], seed: int, scale: float = 0.5) -> None:
+def perturb(model: torch.nn.Module, names: list[str], seed: int, scale: float = PERTURB_SCALE) -> None:
     """Add seeded Gaussian noise (std ``scale``) to the named parameters, so zero-initialised adapters (adaption
     prompt's gate, zero-init options) change the output."""
     gen = torch.Generator().manual_seed(seed)

@@ -71,7 +71,7 @@ def clip(text: str, limit: int) -> str:
 
 
 def describe(bad: BadLine) -> str:
-    """``file:line: problem``, or ``file: problem`` for a whole file that could not be read (line 0)."""
+    """``file:line: problem``, or ``file: problem`` when the line is not known (line 0)."""
     return str(bad) if bad.line else f"{bad.path}: {bad.problem}"
 
 
@@ -143,6 +143,23 @@ class Signature:
         seen = {(v.cell, v.arch) for v in self.examples}
         if len(self.examples) < EXAMPLES and (verdict.cell, verdict.arch) not in seen:
             self.examples.append(verdict)
+
+
+def malformed(verdict: Verdict) -> str:
+    """What is of the wrong type in a verdict that parsed ("" if nothing): a line written by hand or by a buggy
+    writer must become an unreadable line, not break the report."""
+    wrong = [name for name in _TEXT_FIELDS if not isinstance(getattr(verdict, name), str)]
+    if not isinstance(verdict.versions, dict) or not all(isinstance(v, str) for v in verdict.versions.values()):
+        wrong.append("versions")
+    if not isinstance(verdict.case, dict):
+        wrong.append("case")
+    if verdict.error is not None and not (isinstance(verdict.error, ErrorInfo)
+                                          and all(isinstance(v, str) for v in vars(verdict.error).values())):
+        wrong.append("error")
+    return f"verdict of case {verdict.case_id!r} has field(s) of the wrong type: {', '.join(wrong)}" if wrong else ""
+
+
+_TEXT_FIELDS = ("case_id", "cell", "arch", "task", "method", "property", "signature", "reason")
 
 
 def signature_of(verdict: Verdict) -> str:
@@ -231,7 +248,11 @@ def read(paths: Iterable[str | Path]) -> Report:
         report.inputs.append(str(path))
         try:
             for verdict in read_verdicts(path, report.unreadable):
-                report.add(verdict)
+                problem = malformed(verdict)
+                if problem:  # read_verdicts does not say which line it came from
+                    report.unreadable.append(BadLine(str(path), 0, problem))
+                else:
+                    report.add(verdict)
         except OSError as exc:
             report.unreadable.append(BadLine(str(path), 0, f"cannot read: {exc.strerror or exc}"))
     return report

@@ -9,7 +9,8 @@
   const SELECTS = [["cell", CELL, "cells"], ["task", TASK, "tasks"], ["method", METHOD, "methods"],
                    ["property", PROPERTY, "properties"]];
   const MAX_ROWS = 150;  // matrix rows drawn before "show all"
-  const F = {cell: -1, task: -1, method: -1, property: -1, outcome: "", arch: "", allRows: false};
+  const DEFAULTS = {cell: -1, task: -1, method: -1, property: -1, outcome: "", arch: "", allRows: false};
+  const F = Object.assign({}, DEFAULTS);  // the filters; the page's query string holds them too (?method=…)
   const archLower = N.arch.map(function (a) { return a.toLowerCase(); });
   const fmt = new Intl.NumberFormat("en");
 
@@ -53,29 +54,47 @@
     const j = O.indexOf(F.outcome);
     return t[COUNTS].map(function (n, i) { return i === j ? n : 0; });
   }
-  const selects = {};
+  const controls = {};  // filter → its <select> or <input>
   function buildFilters() {
     const bar = document.getElementById("filters");
     for (const [part, , plural] of SELECTS) {
-      const select = selects[part] = el("select", {"aria-label": part}, el("option", {value: "-1", text: "all " + plural}));
+      const select = controls[part] = el("select", {"aria-label": part}, el("option", {value: "-1", text: "all " + plural}));
       N[part].forEach(function (name, i) { select.append(el("option", {value: String(i), text: name || "(none)"})); });
       select.addEventListener("change", function () { F[part] = Number(select.value); apply(); });
       bar.append(el("label", {}, part + " ", select));
     }
-    const outcome = el("select", {"aria-label": "outcome"}, el("option", {value: "", text: "any outcome"}));
+    const outcome = controls.outcome = el("select", {"aria-label": "outcome"}, el("option", {value: "", text: "any outcome"}));
     S.forEach(function (status) { outcome.append(el("option", {value: status, text: status})); });
     outcome.addEventListener("change", function () { F.outcome = outcome.value; apply(); });
     bar.append(el("label", {}, "outcome ", outcome));
-    const arch = el("input", {type: "search", placeholder: "arch contains…", "aria-label": "arch"});
+    const arch = controls.arch = el("input", {type: "search", placeholder: "arch contains…", "aria-label": "arch"});
     arch.addEventListener("input", function () { F.arch = arch.value.trim().toLowerCase(); apply(); });
     bar.append(el("label", {}, "arch ", arch));
     const reset = el("button", {type: "button", text: "reset"});
-    reset.addEventListener("click", function () {
-      Object.assign(F, {cell: -1, task: -1, method: -1, property: -1, outcome: "", arch: "", allRows: false});
-      for (const part in selects) selects[part].value = "-1";
-      outcome.value = ""; arch.value = ""; apply();
-    });
+    reset.addEventListener("click", function () { Object.assign(F, DEFAULTS); showFilters(); apply(); });
     bar.append(reset, el("span", {class: "count", id: "match-count"}));
+  }
+  function showFilters() {  // the controls show F
+    for (const [part] of SELECTS) controls[part].value = String(F[part]);
+    controls.outcome.value = F.outcome;
+    controls.arch.value = F.arch;
+  }
+  function readQuery() {  // ?cell=…&task=…&method=…&property=…&outcome=…&arch=… (names; unknown ones are ignored)
+    const query = new URLSearchParams(location.search);
+    for (const [part] of SELECTS) if (query.has(part)) F[part] = N[part].indexOf(query.get(part));
+    if (S.includes(query.get("outcome"))) F.outcome = query.get("outcome");
+    F.arch = (query.get("arch") || "").trim().toLowerCase();
+    showFilters();
+  }
+  function writeQuery() {  // so that a filtered view can be bookmarked or sent
+    const query = new URLSearchParams();
+    for (const [part] of SELECTS) if (F[part] >= 0) query.set(part, N[part][F[part]]);
+    if (F.outcome) query.set("outcome", F.outcome);
+    if (F.arch) query.set("arch", F.arch);
+    const search = query.toString();
+    try {
+      history.replaceState(null, "", location.pathname + (search ? "?" + search : "") + location.hash);
+    } catch (error) { /* some browsers refuse it for file:// pages; the filters still work */ }
   }
   const FILTERED = Array.from(document.querySelectorAll(".f"));
   function tokens(value) { return value ? value.split(" ") : []; }
@@ -130,7 +149,7 @@
                       el("span", {class: "num", text: fmt.format(total) + " verdicts" + (flaky ? ", " + flaky + " flaky targets" : "")}),
                       total ? countBadges(counts) : el("span", {class: "num", text: "none match the filters"}));
     button.addEventListener("click", function () {
-      F.cell = F.cell === c ? -1 : c; selects.cell.value = String(F.cell); apply();
+      F.cell = F.cell === c ? -1 : c; showFilters(); apply();
     });
     return button;
   }
@@ -247,8 +266,9 @@
   });
   window.addEventListener("hashchange", openHash);
 
-  function apply() { renderGrid(); renderMatrix(); applyStatic(); }
+  function apply() { renderGrid(); renderMatrix(); applyStatic(); writeQuery(); }
   buildFilters();
+  readQuery();
   apply();
   openHash();
   void document.body.offsetHeight;  // layout included in the figure below

@@ -98,11 +98,6 @@ def _forward_params(model_type: str) -> frozenset[str]:
     return frozenset(inspect.signature(model_class(TASK, model_type).forward).parameters)
 
 
-def _pixel_name(model_type: str) -> str:
-    """``pixel_values``, or the older name a model's forward takes instead."""
-    return next(n for n in ("pixel_values", "pixel_values_images") if n in _forward_params(model_type))
-
-
 # ---- token counts -----------------------------------------------------------------------------------------------
 
 
@@ -144,6 +139,13 @@ def _fixed(count: Callable[[Any], int], wrap: tuple[str, str] | None = None, pla
     return images
 
 
+def _renamed(model_type: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """``pixel_values_images`` (Video-LLaVA before 5.x) passed as ``pixel_values`` where the forward names that."""
+    if "pixel_values_images" in inputs and "pixel_values" in _forward_params(model_type):
+        inputs["pixel_values"] = inputs.pop("pixel_values_images")
+    return inputs
+
+
 def _make_inputs(layout: Layout) -> MakeInputs:
     """The record's input maker: the image segment, then ``length`` text ids, for every row."""
 
@@ -157,7 +159,7 @@ def _make_inputs(layout: Layout) -> MakeInputs:
         if layout.extras is not None:
             inputs.update(layout.extras(config, ids))
         taken = _forward_params(spec.model_type)
-        return {k: v for k, v in inputs.items() if k in taken}
+        return {k: v for k, v in _renamed(spec.model_type, inputs).items() if k in taken}
 
     make.layout = layout  # type: ignore[attr-defined]
     return make
@@ -336,24 +338,38 @@ def _free_band_ids(o: dict[str, Any], names: tuple[str, ...]) -> dict[str, int]:
     return {name: next(free) for name in names if name not in o}
 
 
-def _mrope(o: dict[str, Any]) -> dict[str, Any]:
-    """Multimodal rotary sections (time, height, width) that split exactly half the text head width."""
-    half = (o.get("head_dim") or o["hidden_size"] // o["num_attention_heads"]) // 2
+def _mrope(level: dict[str, Any], config_cls: type) -> dict[str, Any]:
+    """Multimodal rotary sections (time, height, width) splitting exactly the rotary half-width of the drawn text
+    heads (``partial_rotary_factor`` of them), merged into the config class's own rotary settings."""
+    defaults = config_cls().to_dict()
+    key = "rope_parameters" if "rope_parameters" in defaults else "rope_scaling"
+    rope = dict(defaults.get(key) or {})
+    partial = rope.get("partial_rotary_factor", defaults.get("partial_rotary_factor")) or 1.0
+    head_dim = level.get("head_dim") or level["hidden_size"] // level["num_attention_heads"]
+    half = int(head_dim * partial) // 2
     side = half * 3 // 8
-    return {"rope_scaling": {"type": "mrope", "mrope_section": [half - 2 * side, side, side]}}
+    rope.pop("type", None)
+    return {key: {**rope, "rope_type": rope.get("rope_type", "default"), "mrope_section": [half - 2 * side, side, side]}}
 
 
-def _qwen_vl(model_type: str) -> Derive:
-    """Qwen-VL-style configs, at whichever level a release keeps each part (flat text fields before 4.48, a
-    text_config after; in some releases the tower config shares the outer model_type): rotary sections where the
-    text attention is; token ids and the tower settings where the tower is."""
+def _qwen_vl(model_type: str, tokens: tuple[str, ...] = ()) -> Derive:
+    """Qwen-VL-style configs, whichever level a release keeps each part at (text fields flat before 4.48, in a
+    text_config after): rotary sections for the text attention, the tower settings, and the token ``tokens``
+    that a release leaves out of its defaults."""
 
     def derive(o: dict[str, Any]) -> dict[str, Any]:
-        out = _mrope(o) if "num_attention_heads" in o else {}
-        if "vision_config" in o:
-            out.update(_free_band_ids(o, _QWEN_TOKENS))
-            tower = _qwen_tower(o["vision_config"], o.get("text_config", o)["hidden_size"])
-            out["vision_config"] = {**o["vision_config"], **_declared_only(_config_cls(model_type, "vision_config"), tower)}
+        if "vision_config" not in o:  # the tower's own level, in releases where it shares the outer model_type
+            return {}
+        if "text_config" in o:
+            text = o["text_config"]
+            out = {"text_config": {**text, **_mrope(text, _config_cls(model_type, "text_config"))}}
+        else:
+            text = o
+            out = _mrope(o, _config_cls(model_type))
+        out.update(_free_band_ids(o, tokens))
+        tower = _qwen_tower(o["vision_config"], text["hidden_size"])
+        tower = _declared_only(_config_cls(model_type, "vision_config"), tower)
+        out["vision_config"] = {**o["vision_config"], **tower}
         return out
 
     return derive
@@ -369,19 +385,22 @@ def _qwen_tower(vision: dict[str, Any], text_hidden: int) -> dict[str, Any]:
             "deepstack_visual_indexes": [0], "num_position_embeddings": 16}
 
 
-def _qwen_grid(config: Any, batch: int, generator: torch.Generator) -> Images:
+def _patch_grid(wrap: tuple[str, str]) -> DrawImages:
     """A drawn grid of patches (a multiple of the merge size per side, one temporal frame), flattened as the
-    Qwen-VL processors do; the placeholders sit between vision start/end tokens."""
-    vision = config.vision_config
-    merge = int(vision.spatial_merge_size)
-    rows, cols = (merge * int(v) for v in torch.randint(1, 3, (2,), generator=generator))
-    channels = int(_get(vision, "in_channels", "in_chans", "num_channels"))
-    patch = channels * int(vision.temporal_patch_size) * _side(vision.patch_size) ** 2
-    count = rows * cols // merge**2
-    tokens = [_token(config, "vision_start_token_id"), *[_token(config, "image_token_id")] * count,
-              _token(config, "vision_end_token_id")]
-    return Images(tokens, {"pixel_values": _pixels(generator, batch * rows * cols, patch),
-                           "image_grid_thw": torch.tensor([[1, rows, cols]] * batch)})
+    Qwen-VL processors do; the placeholders sit between the two ``wrap`` tokens."""
+
+    def images(config: Any, batch: int, generator: torch.Generator) -> Images:
+        vision = config.vision_config
+        merge = int(vision.spatial_merge_size)
+        rows, cols = (merge * int(v) for v in torch.randint(1, 3, (2,), generator=generator))
+        channels = int(_get(vision, "in_channels", "in_chans", "num_channels"))
+        patch = channels * int(getattr(vision, "temporal_patch_size", 1)) * _side(vision.patch_size) ** 2
+        count = rows * cols // merge**2
+        tokens = [_token(config, wrap[0]), *[_token(config, "image_token_id")] * count, _token(config, wrap[1])]
+        return Images(tokens, {"pixel_values": _pixels(generator, batch * rows * cols, patch),
+                               "image_grid_thw": torch.tensor([[1, rows, cols]] * batch)})
+
+    return images
 
 
 def _mm_token_types(config: Any, ids: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -405,11 +424,10 @@ def _tiled(count: Callable[[Any], int]) -> DrawImages:
     return images
 
 
-def _pixel_values_images(count: Callable[[Any], int]) -> Callable[[str], DrawImages]:
-    return lambda model_type: _fixed(count, pixel_name=_pixel_name(model_type))
-
-
-_QWEN_LAYOUT = Layout(_qwen_grid, placeholder="image_token_id", extras=_mm_token_types)
+_QWEN_LAYOUT = Layout(_patch_grid(("vision_start_token_id", "vision_end_token_id")), placeholder="image_token_id",
+                      extras=_mm_token_types)
+_GLM_LAYOUT = Layout(_patch_grid(("image_start_token_id", "image_end_token_id")), placeholder="image_token_id",
+                     extras=_mm_token_types)
 
 RECORDS: tuple[ArchRecord, ...] = (
     _record(("llava",), Layout(_fixed(_tower_tokens)), derive=_min_image_tokens,
@@ -426,9 +444,15 @@ RECORDS: tuple[ArchRecord, ...] = (
             note="LLaVA-NeXT any-resolution: crops, unpadding and row newlines"),
     _record(("llava_onevision",), Layout(_anyres), derive=_onevision_pinpoints,
             note="LLaVA-NeXT any-resolution, features downsampled beyond anyres_max crops"),
-    *(_record((mt,), _QWEN_LAYOUT, derive=_qwen_vl(mt), note="Qwen-VL: flattened patch grid, merged 2 x 2, "
-              "multimodal rotary positions") for mt in ("qwen2_vl", "qwen2_5_vl")),
-    ArchRecord(("qwen2_vl_text", "qwen2_5_vl_text"), derive=_mrope, note="multimodal rotary sections"),
+    *(_record((mt,), _QWEN_LAYOUT, derive=_qwen_vl(mt, _QWEN_TOKENS), note="Qwen-VL: flattened patch grid, merged "
+              "2 x 2, multimodal rotary positions") for mt in ("qwen2_vl", "qwen2_5_vl")),
+    *(_record((mt,), _QWEN_LAYOUT, derive=_qwen_vl(mt), note="Qwen-VL layout")
+      for mt in ("qwen3_vl", "qwen3_vl_moe", "cosmos3_omni", "qwen3_5", "qwen3_5_moe", "paddleocr_vl",
+                 "qwen4_exp", "lfm3_vl", "hunyuan_vl")),
+    *(_record((mt,), _GLM_LAYOUT, derive=_qwen_vl(mt), note="GLM-4V: the Qwen-VL layout between image start/end")
+      for mt in ("glm4v", "glm4v_moe", "glm46v", "glmga", "glm_ocr")),
+    _record(("video_llava",), Layout(_fixed(_tower_tokens, pixel_name="pixel_values_images")),
+            derive=_min_image_tokens, note="Video-LLaVA: LLaVA's layout under the forward's image pixel name"),
     _record(("paligemma",), Layout(_fixed(_patch_tokens)), derive=_text_width, note="PaliGemma: one placeholder per SigLIP patch"),
     _record(("gemma3", "shieldgemma2"), Layout(_fixed(_mm_tokens, wrap=("boi_token_index", "eoi_token_index"))),
             derive=_gemma3_tokens, note="Gemma3: pooled patches between begin/end-of-image tokens"),

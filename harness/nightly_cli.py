@@ -1,0 +1,187 @@
+"""The nightly on one machine, for contributors without CI: run matrix cells in parallel, then build their report.
+
+Each chosen cell runs as ``tox -e <cell> -- --profile P [RUN_ARGS]`` (at most -j at a time; output in
+<out>/logs/<cell>.log) and writes reports/raw/<cell>.jsonl in the repository. Then ``python -m harness report``
+builds <out>/index.html, summary.md and compat.json from those files, diffed against --baseline or else the
+compat.json an earlier run left in <out> (kept as compat.previous.json). Exit status: 0 when every cell and the
+report exit 0; 1 when a cell has new failures, stale expectations or did not finish, or the report warned; 2 on a
+usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from harness.datafile import DataFileError
+from harness.matrix import load_matrix
+from harness.results import BadLine, read_verdicts
+from harness.slicing import patterns_of, select
+from harness.venvs import REPO
+
+#: seconds between "still running" lines
+HEARTBEAT_S = 60.0
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cells", action="append", metavar="PATTERN",
+                        help="fnmatch patterns over cell names, comma-separated or repeated (default: every cell, "
+                             "pairings and crosses; `python -m harness matrix --nightly` lists them)")
+    parser.add_argument("-j", "--jobs", type=int, default=1, help="cells at a time (default 1)")
+    parser.add_argument("--profile", default="nightly", help="run budget from matrix.yaml (default nightly)")
+    parser.add_argument("--out", type=Path, default=Path("reports"),
+                        help="folder for the report and the cells' logs (default reports)")
+    parser.add_argument("--baseline", type=Path, metavar="COMPAT_JSON",
+                        help="diff against this compat.json (default: the one an earlier run left in --out)")
+    parser.add_argument("run_args", nargs=argparse.REMAINDER, metavar="-- RUN_ARGS",
+                        help="more `run` options for every cell, e.g. -- --method PREFIX_TUNING")
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    command: tuple[str, ...]
+    log: Path
+
+
+@dataclass(frozen=True)
+class Event:
+    """``started``, ``finished`` (with ``returncode``) or ``running`` (a heartbeat) for ``job``."""
+
+    kind: Literal["started", "finished", "running"]
+    job: Job
+    elapsed_s: float
+    returncode: int | None = None
+    took_s: float = 0.0
+
+
+def schedule(jobs: Sequence[Job], parallel: int, cwd: Path, heartbeat_s: float = HEARTBEAT_S,
+             poll_s: float = 0.5) -> Iterator[Event]:
+    """Run ``jobs`` in order, at most ``parallel`` at a time, each writing to its log; yield what happens. If the
+    consumer stops early (Ctrl-C), the jobs still running are ended with their whole process group."""
+    if parallel < 1:
+        raise ValueError(f"-j must be at least 1, got {parallel}")
+    begin = last_beat = time.monotonic()
+    waiting = list(jobs)
+    running: dict[subprocess.Popen[bytes], tuple[Job, float]] = {}
+    try:
+        while waiting or running:
+            while waiting and len(running) < parallel:
+                job = waiting.pop(0)
+                job.log.parent.mkdir(parents=True, exist_ok=True)
+                with job.log.open("wb") as log:
+                    process = subprocess.Popen(job.command, stdout=log, stderr=subprocess.STDOUT, cwd=cwd,
+                                               start_new_session=True)
+                running[process] = (job, time.monotonic())
+                yield Event("started", job, time.monotonic() - begin)
+            time.sleep(poll_s)
+            now = time.monotonic()
+            for process, (job, started) in list(running.items()):
+                if process.poll() is not None:
+                    del running[process]
+                    yield Event("finished", job, now - begin, process.returncode, now - started)
+            if running and now - last_beat >= heartbeat_s:
+                last_beat = now
+                for job, started in running.values():
+                    yield Event("running", job, now - begin, took_s=now - started)
+    finally:
+        for process in running:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait()
+
+
+def main(args: argparse.Namespace) -> int:
+    try:
+        matrix = load_matrix()
+        matrix.profile(args.profile)
+        cells = select(matrix.cells, patterns_of(args.cells or ["*"]))
+    except (DataFileError, LookupError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    tox = shutil.which("tox")
+    if tox is None:
+        print("error: tox is not on PATH: install it with `pip install tox tox-uv`", file=sys.stderr)
+        return 2
+    if args.jobs < 1:
+        print(f"error: -j must be at least 1, got {args.jobs}", file=sys.stderr)
+        return 2
+    run_args = args.run_args[1:] if args.run_args[:1] == ["--"] else args.run_args
+    logs = args.out / "logs"
+    jobs = [Job(c.name, (tox, "-c", str(REPO / "tox.ini"), "-e", c.name, "--", "--profile", args.profile, *run_args),
+                logs / f"{c.name}.log") for c in cells]
+    print(f"nightly: {len(jobs)} cells, {args.jobs} at a time, profile {args.profile}; logs in {logs}", flush=True)
+    codes: dict[str, int] = {}
+    took: dict[str, float] = {}
+    started = 0
+    for event in schedule(jobs, args.jobs, REPO):
+        clock = _clock(event.elapsed_s)
+        if event.kind == "started":
+            started += 1
+            print(f"[{clock}] started  {event.job.name} ({started}/{len(jobs)})", flush=True)
+        elif event.kind == "finished":
+            assert event.returncode is not None
+            codes[event.job.name], took[event.job.name] = event.returncode, event.took_s
+            print(f"[{clock}] finished {event.job.name} in {_clock(event.took_s)}: exit {event.returncode}, "
+                  f"{_tally(event.job.name)} ({len(codes)}/{len(jobs)} done)", flush=True)
+        else:
+            print(f"[{clock}] running  {event.job.name} for {_clock(event.took_s)}", flush=True)
+    _summarise(jobs, codes, took)
+    report = _report([c.name for c in cells], args.out, args.baseline)
+    return 0 if report == 0 and not any(codes.values()) else 1
+
+
+def _raw(name: str) -> Path:
+    return REPO / "reports" / "raw" / f"{name}.jsonl"
+
+
+def _tally(name: str) -> str:
+    """``480 pass · 2 crash`` for a cell's verdict file, or why there is none."""
+    path = _raw(name)
+    if not path.exists():
+        return f"no verdicts ({path} is missing)"
+    problems: list[BadLine] = []
+    counts = Counter(v.outcome for v in read_verdicts(path, problems))
+    text = " · ".join(f"{n} {o}" for o, n in counts.most_common()) or "no verdicts"
+    return text + (f" · {len(problems)} unreadable lines" if problems else "")
+
+
+def _clock(seconds: float) -> str:
+    return str(timedelta(seconds=round(seconds)))
+
+
+def _summarise(jobs: Sequence[Job], codes: dict[str, int], took: dict[str, float]) -> None:
+    width = max(len(j.name) for j in jobs)
+    print(f"\n{'cell':<{width}}  exit  {'time':>8}  verdicts")
+    for job in jobs:
+        print(f"{job.name:<{width}}  {codes[job.name]:>4}  {_clock(took[job.name]):>8}  {_tally(job.name)}")
+    failed = [j for j in jobs if codes[j.name]]
+    if failed:
+        print(f"{len(failed)} cell(s) exited non-zero (1: new failures or stale expectations; other: the cell did "
+              f"not finish). Their logs: {', '.join(str(j.log) for j in failed)}")
+
+
+def _report(names: Sequence[str], out: Path, baseline: Path | None) -> int:
+    """Build the report from the cells' verdict files; keep the previous compat.json as the baseline."""
+    from harness import cli
+
+    inputs = [str(_raw(n)) for n in names if _raw(n).exists()]
+    if not inputs:
+        print("no verdict files: no report", file=sys.stderr)
+        return 2
+    previous = out / "compat.json"
+    if baseline is None and previous.exists():
+        baseline = previous.replace(out / "compat.previous.json")
+    print(f"\npython -m harness report {len(inputs)} files --out {out}" +
+          (f" --baseline {baseline}" if baseline else ""), flush=True)
+    return cli.main(["report", *inputs, "--out", str(out), *(["--baseline", str(baseline)] if baseline else [])])
