@@ -129,20 +129,22 @@ def call_spec(arch: ArchSpec, num_tasks: int | None = None) -> st.SearchStrategy
     return spec()
 
 
-def attention_mask(call: CallSpec, gen: torch.Generator) -> torch.Tensor | None:
-    """The drawn mask: padding never covers a row's last real token, holes never its first or last."""
+def attention_mask(call: CallSpec, length: int, gen: torch.Generator) -> torch.Tensor | None:
+    """The drawn mask over the last ``call.length`` positions (the text; earlier positions, such as image tokens,
+    stay attended). Padding never covers a row's last real token, holes never its first or last."""
     if call.mask == "absent":
         return None
-    mask = torch.ones(call.batch, call.length, dtype=torch.long)
+    mask = torch.ones(call.batch, length, dtype=torch.long)
+    text = mask[:, length - call.length:]
     for row in range(call.batch):
         pad = int(torch.randint(0, call.length, (1,), generator=gen))
         if call.mask == "left-pad" and pad:
-            mask[row, :pad] = 0
+            text[row, :pad] = 0
         elif call.mask == "right-pad" and pad:
-            mask[row, call.length - pad:] = 0
+            text[row, call.length - pad:] = 0
         elif call.mask == "holes" and call.length > 2:
             holes = torch.rand(call.length - 2, generator=gen) < 0.3
-            mask[row, 1:-1][holes] = 0
+            text[row, 1:-1][holes] = 0
     return mask
 
 
@@ -153,7 +155,7 @@ def forward_inputs(call: CallSpec, arch: ArchSpec, config: Any) -> dict[str, tor
     """
     gen = torch.Generator().manual_seed(call.seed)
     inputs = dict(sample_inputs(arch, config, call.batch, call.length, call.seed))
-    mask = attention_mask(call, gen)
+    mask = attention_mask(call, inputs["input_ids"].shape[1], gen)
     pad = getattr(config, "pad_token_id", None)
     if mask is not None:
         inputs["attention_mask"] = mask

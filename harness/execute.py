@@ -67,16 +67,18 @@ def run_case(case: Case, properties: list[Property], timeout_s: float, *, pinned
     if wrapped.outcome != "wrapped":
         assert wrapped.error is not None
         yield _from_exception(case, "wrap", wrapped.error, start, **extra)
-        yield from _skips(case, properties, f"wrap {wrapped.outcome}", extra)
-        return
-    reason = "peft inferred the prompt geometry" if wrapped.geometry == "inferred" else \
-        "peft could not infer the prompt geometry; wrapped with explicit num_layers/token_dim/num_attention_heads"
-    yield _verdict(case, "wrap", "pass", start, reason=reason, **extra)
-    if hook is not None:
-        hook(trial)
+    else:
+        reason = "peft inferred the prompt geometry" if wrapped.geometry == "inferred" else \
+            "peft could not infer the prompt geometry; wrapped with explicit num_layers/token_dim/num_attention_heads"
+        yield _verdict(case, "wrap", "pass", start, reason=reason, **extra)
+        if hook is not None:
+            hook(trial)
     for prop in properties:
         announce(prop.name)
         start = time.perf_counter()
+        if wrapped.outcome != "wrapped" and not prop.standalone:
+            yield _verdict(case, prop.name, "skip", start, reason=f"wrap {wrapped.outcome}", **extra)
+            continue
         if prop.tasks is not None and case.arch.task not in prop.tasks:
             yield _verdict(case, prop.name, "unsupported", start, reason=f"only for {', '.join(prop.tasks)}", **extra)
             continue

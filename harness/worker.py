@@ -122,6 +122,15 @@ def run_single(case_json: dict[str, Any], properties: list[str], timeout_s: floa
         emit({"event": "verdict", "verdict": verdict.to_json()})
 
 
+def warm_up() -> None:
+    """Import what the libraries otherwise import lazily mid-case: a time limit firing inside an import leaves a
+    half-initialised module behind (seen: ``torch._dynamo`` without ``decorators``) and poisons later cases."""
+    import importlib
+
+    for name in ("torch._dynamo", "transformers.generation", "transformers.cache_utils", "peft"):
+        importlib.import_module(name)
+
+
 def main() -> None:
     from harness.quiet import quiet_libraries
 
@@ -131,6 +140,7 @@ def main() -> None:
         events.write(json.dumps(event, default=str) + "\n")
 
     quiet_libraries()
+    warm_up()
     emit({"event": "ready"})
     for line in sys.stdin:
         command = json.loads(line)

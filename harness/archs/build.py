@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -79,11 +81,24 @@ def _first_id(token_id: int | list[int]) -> int:
 def sample_inputs(
     spec: ArchSpec, config: Any, batch: int = 2, length: int = 6, seed: int = 0
 ) -> dict[str, torch.Tensor]:
-    """Inputs the model of ``spec`` accepts: its record's input maker, else :func:`text_inputs`."""
-    make = record_for(spec.model_type).inputs
+    """Inputs the model of ``spec`` accepts: the input maker of its config's record, else :func:`text_inputs`,
+    without the ones its forward does not take (FNet has no attention mask, some seq2seq heads no decoder ids)."""
+    make = record_for(getattr(config, "model_type", None) or spec.model_type).inputs
     if make is None:
-        return text_inputs(spec, config, batch, length, seed)
-    return make(spec, config, batch, length, torch.Generator().manual_seed(seed))
+        inputs = text_inputs(spec, config, batch, length, seed)
+    else:
+        inputs = make(spec, config, batch, length, torch.Generator().manual_seed(seed))
+    takes = forward_parameters(spec.task, spec.model_type)
+    return inputs if takes is None else {k: v for k, v in inputs.items() if k in takes}
+
+
+@functools.cache
+def forward_parameters(task_name: str, model_type: str) -> frozenset[str] | None:
+    """The keyword inputs the model class's forward names (None when it also takes any keyword)."""
+    params = inspect.signature(model_class(task_name, model_type).forward).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return None
+    return frozenset(params)
 
 
 def forward(built: Built, inputs: dict[str, torch.Tensor]) -> Any:

@@ -2,7 +2,8 @@
 
 A model type with no record gets ``GENERIC`` and is still shrunk, built and run. A record applies at the config
 level whose ``model_type`` it names, so a record for ``"clip_vision_model"`` also shapes the vision tower of a
-multimodal model.
+multimodal model; its ``inputs`` serve the models whose own config has that ``model_type``. Its ``unsupported``
+gates are looked up by the task mapping's model type (the name the zoo shows).
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ class ArchRecord:
     min_layers: int = 1
     #: fields the generic shrink must leave at their defaults
     keep: tuple[str, ...] = ()
+    #: sub-config key → model_type, for composites whose config has no defaults (drawn as those types)
+    parts: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     #: version-gated reasons this family cannot be built here (data the zoo and the report show)
     unsupported: tuple[Gate, ...] = ()
     #: model inputs for families that need more than token ids (images, codebooks, …)

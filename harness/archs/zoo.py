@@ -13,7 +13,7 @@ from typing import Literal
 
 from harness.archs import build as B
 from harness.archs.strategies import Unbuildable, arch_spec
-from harness.archs.tasks import TASKS, discover
+from harness.archs.tasks import TASKS, discover, model_class
 from harness.draw import draw
 from harness.timeouts import CaseTimeout, time_limit
 
@@ -55,6 +55,7 @@ def survey_one(model_type: str, task: str, seed: int = 0) -> ZooRow:
     row = ZooRow(model_type, task, "ok")
     stage: Status = "config-rejected"
     try:
+        model_class(task, model_type)  # imports the modeling module unguarded: an interrupted import breaks it
         with time_limit(TIMEOUT_S):
             spec = draw(arch_spec(model_type, task), seed)
             B.make_config(spec)
@@ -62,8 +63,10 @@ def survey_one(model_type: str, task: str, seed: int = 0) -> ZooRow:
             built = B.build(spec)
             row.n_params, row.build_ms = built.n_params, built.build_s * 1000
             stage = "forward-error"
+            inputs = B.sample_inputs(spec, built.config)
+            B.forward(built, inputs)  # the first call pays one-time lazy imports (e.g. torch._dynamo for caches)
             start = time.perf_counter()
-            B.forward(built, B.sample_inputs(spec, built.config))
+            B.forward(built, inputs)
             row.forward_ms = (time.perf_counter() - start) * 1000
     except Unbuildable as exc:
         row.status, row.reason = "unsupported", str(exc)

@@ -97,6 +97,8 @@ class Property:
     check: Callable[[Trial], None]
     #: tasks the property is meaningful for (None: all)
     tasks: tuple[str, ...] | None = None
+    #: the property wraps a model itself, so it runs even when wrapping the whole model failed
+    standalone: bool = False
 
 
 def has_targets(trial: Trial) -> bool:

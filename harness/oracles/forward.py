@@ -130,7 +130,10 @@ def check_prefilled_cache(trial: Trial) -> None:
     if "decoder_input_ids" in inputs:
         raise NotApplicable("encoder-decoder: the decoder cache is covered by the generate properties")
     length = inputs["input_ids"].shape[1]
-    k = min(call.split, length - 1)
+    prefix = length - call.length  # image placeholder tokens come before the drawn text: never split them
+    if call.length < 2:
+        raise NotApplicable("needs at least two text tokens to split")
+    k = prefix + min(call.split, call.length - 1)
     with torch.no_grad():
         one_shot = main_output(trial.model(**inputs))
         if one_shot.shape[1] != length:
@@ -178,9 +181,16 @@ def base_accepts(base: torch.nn.Module, inputs: dict[str, torch.Tensor], past: o
 
 
 def _split(inputs: dict[str, torch.Tensor], start: int, stop: int) -> dict[str, torch.Tensor]:
-    """Per-token inputs (batch, length) cut to [start, stop); the rest (task ids, images) passed whole."""
+    """Per-token inputs (batch, length) cut to [start, stop); per-row inputs (task ids) passed whole; images and
+    other per-example tensors only to the head (start 0), which holds their placeholder tokens."""
     length = inputs["input_ids"].shape[1]
-    return {k: v[:, start:stop] if v.dim() == 2 and v.shape[1] == length else v for k, v in inputs.items()}
+    out = {}
+    for k, v in inputs.items():
+        if v.dim() == 2 and v.shape[1] == length:
+            out[k] = v[:, start:stop]
+        elif v.dim() == 1 or start == 0:
+            out[k] = v
+    return out
 
 
 PROPERTIES = (

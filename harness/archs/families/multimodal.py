@@ -92,12 +92,6 @@ def _square(config: Any, batch: int, generator: torch.Generator) -> torch.Tensor
     return _pixels(generator, batch, int(getattr(vision, "num_channels", 3)), size, size)
 
 
-@functools.cache
-def _forward_params(model_type: str) -> frozenset[str]:
-    """Inputs the model's forward names: extras that a release does not take (yet, or any more) are left out."""
-    return frozenset(inspect.signature(model_class(TASK, model_type).forward).parameters)
-
-
 # ---- token counts -----------------------------------------------------------------------------------------------
 
 
@@ -139,9 +133,11 @@ def _fixed(count: Callable[[Any], int], wrap: tuple[str, str] | None = None, pla
     return images
 
 
-def _renamed(model_type: str, inputs: dict[str, Any]) -> dict[str, Any]:
+def _renamed(spec: ArchSpec, inputs: dict[str, Any]) -> dict[str, Any]:
     """``pixel_values_images`` (Video-LLaVA before 5.x) passed as ``pixel_values`` where the forward names that."""
-    if "pixel_values_images" in inputs and "pixel_values" in _forward_params(model_type):
+    from harness.archs.build import forward_parameters  # build imports the records: import it late
+
+    if "pixel_values_images" in inputs and "pixel_values" in (forward_parameters(spec.task, spec.model_type) or ()):
         inputs["pixel_values"] = inputs.pop("pixel_values_images")
     return inputs
 
@@ -158,8 +154,7 @@ def _make_inputs(layout: Layout) -> MakeInputs:
         inputs = {"input_ids": ids, "attention_mask": torch.ones_like(ids), **images.tensors}
         if layout.extras is not None:
             inputs.update(layout.extras(config, ids))
-        taken = _forward_params(spec.model_type)
-        return {k: v for k, v in _renamed(spec.model_type, inputs).items() if k in taken}
+        return _renamed(spec, inputs)
 
     make.layout = layout  # type: ignore[attr-defined]
     return make
