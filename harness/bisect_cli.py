@@ -1,10 +1,6 @@
 """Find the release where a case's failure appears or is fixed, by running the case (``repro``) in one venv per
-probed release.
-
-One axis is a range of releases, the other is held at one version::
-
-    python -m harness bisect e79c2df48465 --transformers 4.45.2 --peft 0.11.1..0.13.2 \\
-        --property empty-cache --signature "got multiple values for keyword argument 'past_key_values'"
+probed release. One axis is a range of releases, the other is held at one version, as in ``bisect e79c2df48465
+--transformers 4.45.2 --peft 0.11.1..0.13.2 --property empty-cache --signature "got multiple values"``.
 
 CASE is a case id found in verdict files (--from, default reports/raw/*.jsonl) or a case JSON file. The releases come
 from harness/data/releases.yaml. A release counts as bad when a fail/crash/timeout shows (whose text contains
@@ -21,7 +17,7 @@ import math
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from harness.bisect import Bisection, Plan, Probe, bisect, plan, shows_failure
@@ -49,7 +45,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per step of the case (default 120)")
     parser.add_argument("--python", default=f"{sys.version_info.major}.{sys.version_info.minor}",
                         help="Python of the venvs (default: this one's minor version)")
-    parser.add_argument("--venvs", type=Path, default=cache_root(), help=f"where venvs are kept (default {cache_root()})")
+    parser.add_argument("--venvs", type=Path, default=cache_root(),
+                        help=f"where venvs are kept (default {cache_root()})")
     parser.add_argument("--out", type=Path, help="folder for each probe's verdicts (default reports/bisect/<case id>)")
 
 
@@ -77,9 +74,10 @@ def main(args: argparse.Namespace) -> int:
           f"{case['method'].get('method')}): {the_plan.package} {the_plan.versions[0]}..{the_plan.versions[-1]}, "
           f"{n} releases ({' '.join(the_plan.versions)}); {held}; torch {torch}; python {args.python}")
     looked_for = f"whose text contains {args.signature!r}" if args.signature else "of any kind"
-    print(f"bad = a fail, crash or timeout {looked_for} in {', '.join(args.property or ['every property'])}; "
+    print(f"bad = a fail, crash or timeout {looked_for} in {', '.join(args.property or ['any property'])}; "
           f"at most {budget} probes; venvs in {args.venvs}; verdicts in {out}", flush=True)
-    prober = _Prober(args, the_plan, torch, case_file, out, budget)
+    prober = _Prober(the_plan, Stack(args.python, torch, "", ""), args.venvs, case_file, out, args.property or [],
+                     args.signature, args.timeout, budget)
     try:
         result = bisect(the_plan.versions, prober)
     except (ProbeError, VenvError) as exc:
@@ -93,26 +91,29 @@ def main(args: argparse.Namespace) -> int:
 class _Prober:
     """``probe(version)`` for ``bisect``: builds (or reuses) the venv, runs ``repro`` there, prints the evidence."""
 
-    args: argparse.Namespace
     plan: Plan
-    torch: str
+    #: python and torch of every venv (transformers and peft come from the plan)
+    base: Stack
+    venvs: Path
     case_file: Path
     out: Path
+    properties: list[str]
+    signature: str | None
+    timeout: float
     budget: int
     count: int = 0
 
     def __call__(self, version: str) -> Probe:
         self.count += 1
         package = self.plan.package
-        versions = {**self.plan.held, package: version}
-        stack = Stack(self.args.python, self.torch, versions["transformers"], versions["peft"])
+        stack = replace(self.base, **{**self.plan.held, package: version})
         print(f"\n[{self.count}/≤{self.budget}] {package} {version}: ", end="", flush=True)
         start = time.monotonic()
-        python, created = ensure(stack, self.args.venvs)
+        python, created = ensure(stack, self.venvs)
         print(f"venv {'built' if created else 'reused'} in {time.monotonic() - start:.0f}s; ", end="", flush=True)
         start = time.monotonic()
         verdicts = self._repro(python, stack)
-        bad = shows_failure(verdicts, self.args.signature)
+        bad = shows_failure(verdicts, self.signature)
         print(f"repro in {time.monotonic() - start:.0f}s → {'BAD' if bad else 'good'}")
         for v in verdicts:
             print(f"    {v.property:<18} {v.outcome:<11} {v.signature or v.reason}")
@@ -125,8 +126,8 @@ class _Prober:
         file = self.out / f"{stack.name}.jsonl"
         file.unlink(missing_ok=True)
         command = [str(python), "-m", "harness", "repro", str(self.case_file.resolve()), "--out", str(file.resolve()),
-                   "--timeout", str(self.args.timeout)]
-        for prop in self.args.property or []:
+                   "--timeout", str(self.timeout)]
+        for prop in self.properties:
             command += ["--property", prop]
         done = subprocess.run(command, capture_output=True, text=True, env=environment(), check=False)
         try:
@@ -135,8 +136,8 @@ class _Prober:
             raise ProbeError(f"{file}: {exc}") from None
         if done.returncode not in (0, 1) or not verdicts:
             tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-12:])
-            raise ProbeError(f"{stack.name}: `python -m harness repro` exited {done.returncode} without verdicts:\n"
-                             f"{tail}")
+            raise ProbeError(f"{stack.name}: `python -m harness repro` exited {done.returncode} with "
+                             f"{len(verdicts)} verdicts:\n{tail}")
         return verdicts
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import itertools
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -65,13 +66,21 @@ class Profile:
     #: at most this many targets (None: all), chosen by ``pick``
     max_targets: int | None
 
-    def pick(self, targets: Sequence[T], key: Callable[[T], str] = str) -> list[T]:
-        """At most ``max_targets`` of ``targets``, in their order: the same choice on every run and machine, spread
-        over the list by a hash of each target's key rather than its position."""
+    def pick(self, targets: Sequence[T], key: Callable[[T], str] = str,
+             group: Callable[[T], str] = lambda _: "") -> list[T]:
+        """At most ``max_targets`` of ``targets``, in their order: the same choice on every run and machine. Targets
+        are taken round-robin from their groups (e.g. one per (task, method)), each group in the order of a hash of
+        the targets' keys, so a cap spreads over every group instead of the head of the list."""
         if self.max_targets is None or len(targets) <= self.max_targets:
             return list(targets)
-        ranked = sorted(range(len(targets)), key=lambda i: hashlib.sha256(key(targets[i]).encode()).hexdigest())
-        return [targets[i] for i in sorted(ranked[: self.max_targets])]
+        groups: dict[str, list[int]] = {}
+        for i, target in enumerate(targets):
+            groups.setdefault(group(target), []).append(i)
+        for members in groups.values():
+            members.sort(key=lambda i: hashlib.sha256(key(targets[i]).encode()).hexdigest())
+        rounds = itertools.zip_longest(*groups.values())
+        order = [i for batch in rounds for i in batch if i is not None]
+        return [targets[i] for i in sorted(order[: self.max_targets])]
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ def main(args: argparse.Namespace) -> int:
     excluded = matrix.excluded if args.nightly else {}
     if args.cells:
         try:
-            cells, excluded = select(cells, patterns_of(args.cells)), {}
+            cells, excluded = tuple(select(cells, patterns_of(args.cells))), {}
         except LookupError as exc:
             print(f"error: {exc}" + ("" if args.nightly else " (crosses need --nightly)"), file=sys.stderr)
             return 2

@@ -11,6 +11,7 @@ usage error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import signal
@@ -18,7 +19,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -57,17 +58,17 @@ class Job:
 
 @dataclass(frozen=True)
 class Event:
-    """``started``, ``finished`` (with ``returncode``) or ``running`` (a heartbeat) for ``job``."""
+    """A job ``started`` or ``finished`` (with its ``returncode``), or a heartbeat: the jobs still ``running``."""
 
     kind: Literal["started", "finished", "running"]
-    job: Job
     elapsed_s: float
+    #: the job (started, finished) or every job still running, each with the seconds it has run
+    jobs: tuple[tuple[Job, float], ...]
     returncode: int | None = None
-    took_s: float = 0.0
 
 
 def schedule(jobs: Sequence[Job], parallel: int, cwd: Path, heartbeat_s: float = HEARTBEAT_S,
-             poll_s: float = 0.5) -> Iterator[Event]:
+             poll_s: float = 0.5) -> Generator[Event, None, None]:
     """Run ``jobs`` in order, at most ``parallel`` at a time, each writing to its log; yield what happens. If the
     consumer stops early (Ctrl-C), the jobs still running are ended with their whole process group."""
     if parallel < 1:
@@ -84,17 +85,16 @@ def schedule(jobs: Sequence[Job], parallel: int, cwd: Path, heartbeat_s: float =
                     process = subprocess.Popen(job.command, stdout=log, stderr=subprocess.STDOUT, cwd=cwd,
                                                start_new_session=True)
                 running[process] = (job, time.monotonic())
-                yield Event("started", job, time.monotonic() - begin)
+                yield Event("started", time.monotonic() - begin, ((job, 0.0),))
             time.sleep(poll_s)
             now = time.monotonic()
             for process, (job, started) in list(running.items()):
                 if process.poll() is not None:
                     del running[process]
-                    yield Event("finished", job, now - begin, process.returncode, now - started)
+                    yield Event("finished", now - begin, ((job, now - started),), process.returncode)
             if running and now - last_beat >= heartbeat_s:
                 last_beat = now
-                for job, started in running.values():
-                    yield Event("running", job, now - begin, took_s=now - started)
+                yield Event("running", now - begin, tuple((job, now - started) for job, started in running.values()))
     finally:
         for process in running:
             os.killpg(process.pid, signal.SIGTERM)
@@ -118,26 +118,33 @@ def main(args: argparse.Namespace) -> int:
         return 2
     run_args = args.run_args[1:] if args.run_args[:1] == ["--"] else args.run_args
     logs = args.out / "logs"
-    jobs = [Job(c.name, (tox, "-c", str(REPO / "tox.ini"), "-e", c.name, "--", "--profile", args.profile, *run_args),
-                logs / f"{c.name}.log") for c in cells]
-    print(f"nightly: {len(jobs)} cells, {args.jobs} at a time, profile {args.profile}; logs in {logs}", flush=True)
+    cell_args = ("--profile", args.profile, *run_args)
+    jobs = [Job(c.name, (tox, "-c", str(REPO / "tox.ini"), "-e", c.name, "--", *cell_args), logs / f"{c.name}.log")
+            for c in cells]
+    print(f"nightly: {len(jobs)} cells, {args.jobs} at a time, each `tox -e <cell> -- {' '.join(cell_args)}`; "
+          f"logs in {logs}", flush=True)
+    since = time.time()
     codes: dict[str, int] = {}
     took: dict[str, float] = {}
     started = 0
-    for event in schedule(jobs, args.jobs, REPO):
-        clock = _clock(event.elapsed_s)
-        if event.kind == "started":
-            started += 1
-            print(f"[{clock}] started  {event.job.name} ({started}/{len(jobs)})", flush=True)
-        elif event.kind == "finished":
-            assert event.returncode is not None
-            codes[event.job.name], took[event.job.name] = event.returncode, event.took_s
-            print(f"[{clock}] finished {event.job.name} in {_clock(event.took_s)}: exit {event.returncode}, "
-                  f"{_tally(event.job.name)} ({len(codes)}/{len(jobs)} done)", flush=True)
-        else:
-            print(f"[{clock}] running  {event.job.name} for {_clock(event.took_s)}", flush=True)
-    _summarise(jobs, codes, took)
-    report = _report([c.name for c in cells], args.out, args.baseline)
+    with contextlib.closing(schedule(jobs, args.jobs, REPO)) as events:
+        for event in events:
+            clock = _clock(event.elapsed_s)
+            job, seconds = event.jobs[0]
+            if event.kind == "started":
+                started += 1
+                print(f"[{clock}] started  {job.name} ({started}/{len(jobs)})", flush=True)
+            elif event.kind == "finished":
+                assert event.returncode is not None
+                codes[job.name], took[job.name] = event.returncode, seconds
+                print(f"[{clock}] finished {job.name} in {_clock(seconds)}: exit {event.returncode}, "
+                      f"{_tally(job.name, since)} ({len(codes)}/{len(jobs)} done)", flush=True)
+            else:
+                names = ", ".join(f"{j.name} ({_clock(s)})" for j, s in event.jobs)
+                print(f"[{clock}] running  {names}; {len(jobs) - started} waiting, {len(codes)} done", flush=True)
+    _summarise(jobs, codes, took, since)
+    fresh = [_raw(c.name) for c in cells if _fresh(_raw(c.name), since)]
+    report = _report(fresh, args.out, args.baseline)
     return 0 if report == 0 and not any(codes.values()) else 1
 
 
@@ -145,11 +152,16 @@ def _raw(name: str) -> Path:
     return REPO / "reports" / "raw" / f"{name}.jsonl"
 
 
-def _tally(name: str) -> str:
-    """``480 pass · 2 crash`` for a cell's verdict file, or why there is none."""
+def _fresh(path: Path, since: float) -> bool:
+    """Whether ``path`` was written by this run (a cell whose env failed to build leaves an older file behind)."""
+    return path.exists() and path.stat().st_mtime >= since
+
+
+def _tally(name: str, since: float) -> str:
+    """``480 pass · 2 crash`` for a cell's verdict file of this run, or why there is none."""
     path = _raw(name)
-    if not path.exists():
-        return f"no verdicts ({path} is missing)"
+    if not _fresh(path, since):
+        return f"no verdicts from this run ({path} is {'older' if path.exists() else 'missing'})"
     problems: list[BadLine] = []
     counts = Counter(v.outcome for v in read_verdicts(path, problems))
     text = " · ".join(f"{n} {o}" for o, n in counts.most_common()) or "no verdicts"
@@ -160,22 +172,23 @@ def _clock(seconds: float) -> str:
     return str(timedelta(seconds=round(seconds)))
 
 
-def _summarise(jobs: Sequence[Job], codes: dict[str, int], took: dict[str, float]) -> None:
+def _summarise(jobs: Sequence[Job], codes: dict[str, int], took: dict[str, float], since: float) -> None:
     width = max(len(j.name) for j in jobs)
     print(f"\n{'cell':<{width}}  exit  {'time':>8}  verdicts")
     for job in jobs:
-        print(f"{job.name:<{width}}  {codes[job.name]:>4}  {_clock(took[job.name]):>8}  {_tally(job.name)}")
+        print(f"{job.name:<{width}}  {codes[job.name]:>4}  {_clock(took[job.name]):>8}  {_tally(job.name, since)}")
     failed = [j for j in jobs if codes[j.name]]
     if failed:
         print(f"{len(failed)} cell(s) exited non-zero (1: new failures or stale expectations; other: the cell did "
               f"not finish). Their logs: {', '.join(str(j.log) for j in failed)}")
 
 
-def _report(names: Sequence[str], out: Path, baseline: Path | None) -> int:
-    """Build the report from the cells' verdict files; keep the previous compat.json as the baseline."""
+def _report(files: Sequence[Path], out: Path, baseline: Path | None) -> int:
+    """Build the report from the cells' verdict files; unless ``baseline`` is given, the compat.json already in
+    ``out`` becomes compat.previous.json and the baseline."""
     from harness import cli
 
-    inputs = [str(_raw(n)) for n in names if _raw(n).exists()]
+    inputs = [str(f) for f in files]
     if not inputs:
         print("no verdict files: no report", file=sys.stderr)
         return 2

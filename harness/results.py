@@ -71,11 +71,22 @@ class Verdict:
         if missing:
             raise ValueError(f"missing field(s): {', '.join(sorted(missing))}")
         values = {k: v for k, v in data.items() if k in known}
+        wrong = [name for name, kinds in _FIELD_TYPES.items() if name in values and not isinstance(values[name], kinds)]
+        if wrong:
+            raise ValueError(f"field(s) of the wrong type: {', '.join(wrong)}")
         if isinstance(values.get("error"), dict):
             values["error"] = ErrorInfo(**{k: v for k, v in values["error"].items() if k in ErrorInfo.__annotations__})
         values.setdefault("versions", {})
         values.setdefault("task", "")
         return cls(**values)
+
+
+#: JSON types of the verdict fields a reader relies on
+_FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "case_id": str, "cell": str, "arch": str, "task": str, "method": str, "property": str, "outcome": str,
+    "signature": str, "reason": str, "versions": dict, "case": dict, "error": (dict, type(None)),
+    "duration_s": (int, float), "seed": int, "pinned": bool, "schema": int,
+}
 
 
 def case_id(case: dict[str, Any]) -> str:

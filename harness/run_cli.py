@@ -66,7 +66,8 @@ def main(args: argparse.Namespace) -> int:
         if args.timeout is not None:
             profile = replace(profile, case_timeout_s=args.timeout)
         properties = [p.name for p in select(args.property)]
-        chosen = profile.pick(targets(args.task, args.arch, args.method), key=lambda t: t.key)
+        chosen = profile.pick(targets(args.task, args.arch, args.method), key=lambda t: t.key,
+                              group=lambda t: f"{t.task}:{t.method}")
         expectations = load_expectations(args.expectations)
         pinned = [] if args.no_pinned else [p for p in load_pinned() if p.matches(args.task, args.arch, args.method)]
     except (ValueError, LookupError) as exc:

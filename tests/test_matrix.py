@@ -234,6 +234,17 @@ def test_pick_is_a_deterministic_order_keeping_subset(targets: list[str], cap: i
     assert set(profile.pick(list(reversed(targets)))) == set(picked)
 
 
+@settings(max_examples=100, deadline=None)
+@given(sizes=st.lists(st.integers(1, 12), min_size=1, max_size=6), cap=st.integers(min_value=1, max_value=40))
+def test_pick_spreads_a_cap_over_every_group(sizes: list[int], cap: int) -> None:
+    targets = [(g, i) for g, size in enumerate(sizes) for i in range(size)]
+    picked = Profile("p", 1, 1.0, False, cap).pick(targets, key=repr, group=lambda t: str(t[0]))
+    share = cap // len(sizes)
+    for g, size in enumerate(sizes):
+        assert sum(1 for t in picked if t[0] == g) >= min(size, share)
+    assert len(picked) == min(cap, len(targets))
+
+
 # --- releases.yaml ------------------------------------------------------------------------------------------------
 
 

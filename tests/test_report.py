@@ -22,7 +22,6 @@ from report_factory import HOSTILE, report_cli, run, verdict, write
 from harness.report import compat, diff, html, markdown, model
 from harness.results import BAD_OUTCOMES, OUTCOMES, ErrorInfo, Verdict
 
-
 SCHEMA = jsonschema.Draft202012Validator(json.loads(compat.SCHEMA_FILE.read_text()))
 
 

