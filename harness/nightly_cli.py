@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import Literal
 
 from harness.datafile import DataFileError
-from harness.matrix import load_matrix
+from harness.matrix import DEFAULT_PATH, load_matrix
 from harness.results import BadLine, read_verdicts
 from harness.slicing import patterns_of, select
-from harness.venvs import REPO
 
+#: the repository: tox.ini and matrix.yaml; cells write reports/raw/ here
+REPO = DEFAULT_PATH.parent
 #: seconds between "still running" lines
 HEARTBEAT_S = 60.0
 

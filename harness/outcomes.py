@@ -22,7 +22,7 @@ REJECTION_TYPES: Final = ("ValueError", "NotImplementedError", "AssertionError")
 #: phrases by which a message explains a refusal
 REJECTION_PHRASES: Final = re.compile(
     r"not (?:yet )?supported|unsupported|only supports?|is not compatible|incompatible|must (?:be|have|not)|"
-    r"please (?:specify|use|set|provide|pass)|requires?|cannot be used|can ?not be used|should (?:be|not)|"
+    r"please (?:specify|use|set|provide|pass)|requires?|cannot be|can ?not be|can't be|should (?:be|not)|"
     r"is not implemented|does not support|doesn't support|not (?:allowed|possible|implemented)|expected .* to be|"
     r"invalid .*choose one of",
     re.IGNORECASE,

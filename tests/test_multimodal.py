@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
@@ -113,8 +115,9 @@ def test_inputs_and_outputs_are_deterministic_for_a_seed(model_type: str) -> Non
 
 
 @pytest.mark.parametrize("model_type", CASES)
-def test_language_model_is_called_with_the_cache(model_type: str) -> None:
-    """The submodule ``language_model`` returns is what the outer forward calls, once, handing it the cache."""
+def test_language_model_is_what_the_outer_forward_calls(model_type: str) -> None:
+    """The submodule ``language_model`` returns is called once by the outer forward, on the whole merged sequence,
+    and handed the outer ``past_key_values`` where the outer forward takes one (BLIP-2's does not)."""
     from harness.draw import draw
 
     spec = draw(arch_spec(model_type, TASK), 0)
@@ -123,11 +126,15 @@ def test_language_model_is_called_with_the_cache(model_type: str) -> None:
     calls: list[dict[str, object]] = []
     handle = inner.register_forward_pre_hook(lambda _m, _a, kwargs: calls.append(kwargs), with_kwargs=True)
     try:
-        B.forward(built, {**B.sample_inputs(spec, built.config, 1, 3), "use_cache": True})
+        inputs = B.sample_inputs(spec, built.config, 1, 3)
+        B.forward(built, {**inputs, "use_cache": True})
     finally:
         handle.remove()
     assert len(calls) == 1
-    assert "past_key_values" in calls[0]
+    sequence = next(calls[0][k] for k in ("inputs_embeds", "input_ids") if calls[0].get(k) is not None)
+    assert sequence.shape[1] == inputs["input_ids"].shape[1]
+    if "past_key_values" in inspect.signature(model_class(TASK, model_type).forward).parameters:
+        assert "past_key_values" in calls[0]
 
 
 def test_language_model_names_the_paths_it_tried() -> None:

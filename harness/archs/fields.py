@@ -14,11 +14,14 @@ from typing import Final
 LAYERS: Final = (
     "num_hidden_layers", "num_layers", "n_layer", "n_layers", "num_decoder_layers", "encoder_layers",
     "decoder_layers", "num_encoder_layers", "text_layers", "num_blocks", "depth", "l_layers", "x_layers", "r_layers",
+    "speech_encoder_layers", "t2u_encoder_layers", "t2u_decoder_layers",
 )
 #: attention heads
 HEADS: Final = (
     "num_attention_heads", "n_head", "n_heads", "num_heads", "encoder_attention_heads", "decoder_attention_heads",
     "num_decoder_attention_heads", "num_self_attention_heads", "num_cross_attention_heads",
+    "speech_encoder_attention_heads", "t2u_encoder_attention_heads", "t2u_decoder_attention_heads",
+    "linear_num_key_heads", "linear_num_value_heads",
 )
 #: key/value heads (GQA / MQA)
 KV_HEADS: Final = ("num_key_value_heads", "num_kv_heads", "n_kv_heads", "multi_query_group_num", "num_key_value_groups")
@@ -29,7 +32,10 @@ HIDDEN: Final = (
     "lru_width", "attention_hidden_size", "pooler_hidden_size", "hidden_dim", "n_embed", "text_hidden_size", "d_latents",
 )
 #: per-head width, where the config has an explicit one
-HEAD_DIM: Final = ("head_dim", "d_kv", "d_head", "attention_head_size", "kv_channels", "dim_head", "head_size")
+HEAD_DIM: Final = (
+    "head_dim", "d_kv", "d_head", "attention_head_size", "kv_channels", "dim_head", "head_size", "linear_key_head_dim",
+    "linear_value_head_dim",
+)
 #: feed-forward width
 INTERMEDIATE: Final = (
     "intermediate_size", "ffn_dim", "encoder_ffn_dim", "decoder_ffn_dim", "d_ff", "d_inner", "dff", "n_inner",
@@ -45,6 +51,7 @@ POSITIONS: Final = (
     "max_position_embeddings", "n_positions", "n_ctx", "max_seq_len", "max_sequence_length", "max_positions",
     "max_source_positions", "max_target_positions", "max_encoder_position_embeddings", "seq_length",
     "max_decoder_position_embeddings", "context_length", "block_size", "max_seq_length", "max_2d_position_embeddings",
+    "t2u_max_position_embeddings",
 )
 #: sliding-window sizes: drawn sometimes shorter than the sequence
 WINDOWS: Final = ("sliding_window", "attention_window_size", "window_size", "local_window_size", "attention_window")
@@ -99,4 +106,4 @@ TEXT_SUBCONFIGS: Final = ("text_config", "decoder", "llm_config", "language_conf
 DRAWN_EVEN_IF_COMPUTED: Final = frozenset(HEAD_DIM + KV_HEADS + INTERMEDIATE + LAYER_LISTS + VOCAB)
 #: any other integer field at least this large, whose name ends like these, is a width the tables missed
 FALLBACK_MIN: Final = 128
-FALLBACK_WIDTH_SUFFIXES: Final = ("_size", "_dim", "_channels", "_features", "_units", "_hidden")
+FALLBACK_WIDTH_SUFFIXES: Final = ("_size", "_dim", "_channels", "_channel", "_features", "_units", "_hidden")

@@ -9,7 +9,7 @@ import sys
 from collections import Counter
 from typing import Any
 
-from harness.methods.options import RECORDS, option_space
+from harness.methods.options import option_space, record_for
 from harness.methods.registry import Method, discover
 
 SURVEY_TASKS = ("causal-lm", "seq2seq-lm", "seq-cls")
@@ -25,7 +25,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def describe(m: Method) -> dict[str, Any]:
     """A JSON description of ``m``: config class, task support, option space and the record that refines it."""
-    refine = RECORDS.get(m.name)
+    refine = record_for(m)
     return {
         "name": m.name,
         "config_class": f"{m.config_cls.__module__}.{m.config_cls.__qualname__}",

@@ -154,8 +154,19 @@ RECORDS: dict[str, Refine] = {
 }
 
 
+def record_for(method: Method) -> Refine | None:
+    """The method's record; for a method without one, the record of its nearest config ancestor that has one (a
+    subclass of PromptTuningConfig is drawn like prompt tuning); None: generic only."""
+    if method.name in RECORDS:
+        return RECORDS[method.name]
+    from harness.methods.registry import discover
+
+    by_class = {m.config_cls: RECORDS[m.name] for m in discover().values() if m.name in RECORDS}
+    return next((by_class[base] for base in method.config_cls.__mro__[1:] if base in by_class), None)
+
+
 def option_strategy(method: Method, ctx: Context) -> st.SearchStrategy[dict[str, Any]]:
     """Options for ``method`` in context ``ctx``: the generic draw, refined by the method's record if it has one."""
-    refine = RECORDS.get(method.name)
+    refine = record_for(method)
     generic = generic_options(method)
     return generic if refine is None else generic.flatmap(lambda base: refine(method, base, ctx))

@@ -7,6 +7,7 @@ could not and the wrap was retried with explicit values from our shrink (``expli
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -19,7 +20,7 @@ from harness.archs.build import Built
 from harness.archs.strategies import ArchSpec
 from harness.archs.tasks import task
 from harness.methods.options import Context, option_strategy
-from harness.methods.registry import method
+from harness.methods.registry import Method, method
 from harness.methods.tokenizer import tokenizer_dir
 from harness.outcomes import is_clean_rejection
 
@@ -39,6 +40,8 @@ class MethodSpec:
     method: str
     options: dict[str, Any]
     inference_mode: bool = False
+    #: pass enum-typed options as plain strings (as many users do) instead of the config's enum members
+    enums_as_strings: bool = False
     #: perturb the adapter's parameters after wrapping, so a zero-initialised adapter changes the output
     perturb: bool = True
     perturb_seed: int = 0
@@ -79,6 +82,7 @@ def method_spec(name: str, arch: ArchSpec) -> st.SearchStrategy[MethodSpec]:
         method=st.just(m.name),
         options=option_strategy(m, ctx),
         inference_mode=st.booleans(),
+        enums_as_strings=st.booleans(),
         perturb=st.just(True),
         perturb_seed=st.integers(0, 2**31 - 1),
     )
@@ -90,10 +94,19 @@ def make_config(spec: MethodSpec, task_name: str, geometry: dict[str, int] | Non
     vocab = options.pop("tokenizer_vocab", None)
     if vocab is not None:
         options["tokenizer_name_or_path"] = tokenizer_dir(vocab)
-    config_cls = method(spec.method).config_cls
+    m = method(spec.method)
+    if not spec.enums_as_strings:
+        options = {k: _as_enum(m, k, v) for k, v in options.items()}
+    config_cls = m.config_cls
     return config_cls(
         task_type=task(task_name).peft_task_type, inference_mode=spec.inference_mode, **options, **(geometry or {})
     )
+
+
+def _as_enum(m: Method, name: str, value: Any) -> Any:
+    """``value`` as a member of the enum the field's default belongs to (unchanged when the default is no enum)."""
+    default = next((f.default for f in m.fields() if f.name == name), None)
+    return type(default)(value) if isinstance(default, enum.Enum) and isinstance(value, str) else value
 
 
 def explicit_geometry(model_config: Any) -> dict[str, int]:

@@ -499,18 +499,19 @@ def _qformer(token: str) -> Derive:
     return derive
 
 
-def _queries(token: str, frames: int = 0) -> DrawImages:
-    """Query-token placeholders for one image (or ``frames`` video frames) per row; InstructBLIP's Q-Former also
-    reads an instruction, drawn here from its own vocabulary."""
+def _queries(token: str, frames: int = 0, instructed: bool = False) -> DrawImages:
+    """Query-token placeholders for one image (or ``frames`` video frames) per row; an ``instructed`` Q-Former
+    (InstructBLIP) also reads an instruction, drawn from its own vocabulary."""
 
     def images(config: Any, batch: int, generator: torch.Generator) -> Images:
         pixels = _square(config, batch * max(frames, 1), generator)
         if frames:
             pixels = pixels.unflatten(0, (batch, frames))
-        instruction = _text_ids(int(config.qformer_config.vocab_size), (batch, 3), generator)
-        return Images([_token(config, token)] * int(config.num_query_tokens) * max(frames, 1),
-                      {"pixel_values": pixels, "qformer_input_ids": instruction,
-                       "qformer_attention_mask": torch.ones_like(instruction)})
+        tensors = {"pixel_values": pixels}
+        if instructed:
+            instruction = _text_ids(int(config.qformer_config.vocab_size), (batch, 3), generator)
+            tensors.update(qformer_input_ids=instruction, qformer_attention_mask=torch.ones_like(instruction))
+        return Images([_token(config, token)] * int(config.num_query_tokens) * max(frames, 1), tensors)
 
     return images
 
@@ -541,7 +542,8 @@ RECORDS: tuple[ArchRecord, ...] = (
             note="Pixtral tower: 2-D rotary over head_dim = hidden / heads"),
     ArchRecord(("llama4_vision_model",), fixed={"pixel_shuffle_ratio": 0.5}, derive=_llama4_adapter,
                note="Llama4 vision adapter widths follow the tower width"),
-    ArchRecord(("mistral_large4_text",), grouped_kv=False, note="MLA with a sparse indexer: kv heads = heads"),
+    ArchRecord(("mistral_large4_text",), grouped_kv=False, fixed={"index_head_dim": 16, "index_n_heads": 2},
+               note="MLA with a sparse indexer: kv heads = heads, indexer heads wider than the rotary part"),
     _record(("vipllava",), Layout(_fixed(_tower_tokens)), derive=_vip_layers,
             note="VipLLaVA: CLS cropped from a concatenation of layers"),
     _record(("llava_next", "llava_next_video"), Layout(_anyres), derive=_anyres_pinpoints,
@@ -560,9 +562,12 @@ RECORDS: tuple[ArchRecord, ...] = (
             note="Mllama: one image token; text cross-attends to the image's tiles"),
     _record(("idefics2",), Layout(_tiled(_latents), placeholder="image_token_id"), derive=_idefics2,
             note="Idefics2: a perceiver resampler's latents per image"),
-    _record(("blip-2", "instructblip"), Layout(_queries("image_token_index")), derive=_qformer("image_token_index"),
+    _record(("blip-2",), Layout(_queries("image_token_index")), derive=_qformer("image_token_index"),
             note="BLIP-2: Q-Former query tokens as placeholders"),
-    _record(("instructblipvideo",), Layout(_queries("video_token_index", frames=2), placeholder="video_token_index"),
+    _record(("instructblip",), Layout(_queries("image_token_index", instructed=True)),
+            derive=_qformer("image_token_index"), note="InstructBLIP: query tokens read an instruction too"),
+    _record(("instructblipvideo",),
+            Layout(_queries("video_token_index", frames=2, instructed=True), placeholder="video_token_index"),
             derive=_qformer("video_token_index"), note="InstructBLIP-Video: query tokens for each of two frames"),
     _record(("kosmos-2",), Layout(_kosmos2, placeholder=None, extras=_kosmos2_mask), fixed={"latent_query_num": 4},
             note="Kosmos-2: latent queries at the positions a mask marks"),

@@ -152,6 +152,16 @@ def _layoutlmv3_widths(o: dict[str, Any]) -> dict[str, Any]:
     return {"coordinate_size": hidden // 8, "shape_size": hidden // 4}
 
 
+def _blt_parts(o: dict[str, Any]) -> dict[str, Any]:
+    """BLT's byte-level parts share the byte vocabulary; the local models cross-attend to the global model's width;
+    the n-gram hash tables are small; entropy patching runs where the model does."""
+    parts = {key: {**o[key], "vocab_size": o["vocab_size"]} for key in ("encoder_config", "decoder_config",
+                                                                         "patcher_config")}
+    for key in ("encoder_config", "decoder_config"):
+        parts[key]["hidden_size_global"] = o["global_config"]["hidden_size"]
+    return {**parts, "encoder_hash_byte_group_vocab": 64, "patching_device": "cpu"}
+
+
 RECORDS: tuple[ArchRecord, ...] = (
     ArchRecord(("jamba",), derive=_jamba_attention_everywhere, note="attention at every layer keeps one in 2"),
     ArchRecord(("codegen",), heads_multiple_of=4, note="qkv is split into 4 model-parallel groups of heads"),
@@ -195,6 +205,7 @@ RECORDS: tuple[ArchRecord, ...] = (
                inputs=_text_and(_visual_regions), note="visual region features next to the text; few answer labels"),
     ArchRecord(("longformer",), inputs=_text_and(_first_token_global), note="global attention on the first token"),
     ArchRecord(("whisper",), inputs=_unless_tokens(_log_mel), note="the base model's encoder reads audio features"),
+    ArchRecord(("blt",), derive=_blt_parts, note="byte-level parts coupled through vocabulary and widths"),
     ArchRecord(("encoder-decoder",), parts={"encoder": "bert", "decoder": "bert"}, derive=_bert_pair,
                note="the generic encoder-decoder composite, as BERT to BERT"),
 )
