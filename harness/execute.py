@@ -13,7 +13,7 @@ from typing import Any
 from harness.cases import Case
 from harness.oracles import Property
 from harness.oracles.base import BaseUnusable, NotApplicable, OracleFailure, Trial, setup
-from harness.outcomes import error_info, is_clean_rejection, mask, signature
+from harness.outcomes import NETWORK_REASON, error_info, is_clean_rejection, mask, signature, tried_network
 from harness.results import Verdict
 from harness.timeouts import CaseTimeout, time_limit
 from harness.versions import cell_name, installed
@@ -38,6 +38,9 @@ def _from_exception(case: Case, prop: str, exc: BaseException, start: float, **f
     info = error_info(exc)
     if isinstance(exc, OracleFailure):
         return _verdict(case, prop, "fail", start, signature=f"{prop}: {mask(str(exc))}", error=info, **fields)
+    if tried_network(exc):
+        return _verdict(case, prop, "crash", start, signature=signature(info), error=info, reason=NETWORK_REASON,
+                        **fields)
     outcome = "rejected" if is_clean_rejection(exc) else "crash"
     return _verdict(case, prop, outcome, start, signature=signature(info), error=info,
                     reason=str(exc)[:300] if outcome == "rejected" else "", **fields)

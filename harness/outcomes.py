@@ -30,6 +30,15 @@ REJECTION_PHRASES: Final = re.compile(
 #: messages that look explanatory but denote a bug in the caller/callee contract
 CRASH_PHRASES: Final = re.compile(r"got multiple values for|unexpected keyword argument|takes \d+ positional", re.I)
 
+#: messages by which the hub client or the socket layer says a case tried to reach the network
+NETWORK_PHRASES: Final = re.compile(
+    r"HF_HUB_OFFLINE|offline mode|couldn't connect to|Max retries exceeded|Name or service not known|"
+    r"Temporary failure in name resolution|Network is unreachable",
+    re.IGNORECASE,
+)
+NETWORK_REASON: Final = ("the case tried to reach the network, which runs never may (HF_HUB_OFFLINE=1): whatever "
+                         "it loads must be built in code instead; see the traceback for the call")
+
 _LIBRARIES: Final = ("peft", "transformers")
 #: a module repr spanning lines, e.g. "LlamaForCausalLM(\n  (model): ...\n)" as Python prints a callable; the
 #: class name goes too, so one bug reached through 40 architectures is one signature
@@ -53,6 +62,11 @@ def is_clean_rejection(exc: BaseException) -> bool:
         and bool(REJECTION_PHRASES.search(message))
         and not CRASH_PHRASES.search(message)
     )
+
+
+def tried_network(exc: BaseException) -> bool:
+    """Whether ``exc`` says the case tried to download something."""
+    return bool(NETWORK_PHRASES.search(f"{type(exc).__name__}: {exc}"))
 
 
 def mask(message: str) -> str:
