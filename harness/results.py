@@ -52,7 +52,6 @@ class Verdict:
     duration_s: float = 0.0
     #: why a rejected / unsupported / skip outcome was given
     reason: str = ""
-    seed: int = 0
     #: a pinned regression example rather than a generated case
     pinned: bool = False
     schema: int = SCHEMA_VERSION
@@ -85,7 +84,7 @@ class Verdict:
 _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "case_id": str, "cell": str, "arch": str, "task": str, "method": str, "property": str, "outcome": str,
     "signature": str, "reason": str, "versions": dict, "case": dict, "error": (dict, type(None)),
-    "duration_s": (int, float), "seed": int, "pinned": bool, "schema": int,
+    "duration_s": (int, float), "pinned": bool, "schema": int,
 }
 
 

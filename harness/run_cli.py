@@ -27,7 +27,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     budget.add_argument("--max-examples", type=int, help="cases per (arch, method) target (overrides the profile)")
     budget.add_argument("--timeout", type=float, help="seconds per case step (overrides the profile)")
     budget.add_argument("--seed", type=int, default=0, help="run seed: same seed, same cases (default 0)")
-    budget.add_argument("-j", "--jobs", default="1", help="worker processes, or 'auto' for one per core")
+    budget.add_argument("-j", "--jobs", default="auto", help="worker processes, or 'auto' (default): one per core")
     out = parser.add_argument_group("output")
     out.add_argument("--cell", help="matrix cell name to record (default: derived from the installed versions)")
     out.add_argument("--out", type=Path, help="verdict file (default reports/raw/<cell>.jsonl)")
@@ -101,16 +101,29 @@ def main(args: argparse.Namespace) -> int:
     return judgement.exit_code
 
 
+#: at most this many failing cases are re-run (one per signature, most frequent signatures first)
+MAX_RERUN_CASES = 20
+
+
 def rerun_cases(failures: tuple[Verdict, ...], times: int, profile: Profile, properties: list[str], seed: int,
                 out: Path) -> list[Verdict]:
-    """Each failing case re-run ``times`` times, each in a fresh worker; the verdicts are appended to ``out``."""
+    """One case per new-failure signature re-run ``times`` times, each time in a fresh worker process (so no state
+    of the first run survives); the verdicts are appended to ``out``."""
     from harness.runner import Item, Supervisor
 
-    cases = {v.case_id: v for v in failures if "arch" in v.case}
-    print(f"\nre-running {len(cases)} new failure case(s) {times}× each to tell regressions from flakes",
-          file=sys.stderr)
-    items = [Item(case=v.case, pinned=v.pinned) for v in cases.values() for _ in range(times)]
-    return Supervisor(out, 1, profile, properties, seed, None, resume=True, fresh_workers=True).run(items)
+    by_signature: dict[str, list[Verdict]] = defaultdict(list)
+    for v in failures:
+        if "arch" in v.case:
+            by_signature[v.signature].append(v)
+    ranked = sorted(by_signature.values(), key=len, reverse=True)[:MAX_RERUN_CASES]
+    cases = {group[0].case_id: group[0] for group in ranked}
+    print(f"\nre-running {len(cases)} case(s), one per new-failure signature, {times}× in fresh processes, to tell "
+          "regressions from flakes", file=sys.stderr)
+    verdicts: list[Verdict] = []
+    for _ in range(times):
+        items = [Item(case=v.case, pinned=v.pinned) for v in cases.values()]
+        verdicts += Supervisor(out, 1, profile, properties, seed, None, resume=True).run(items)
+    return verdicts
 
 
 def flaky_keys(verdicts: list[Verdict]) -> set[tuple[str, str]]:

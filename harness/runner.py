@@ -67,8 +67,6 @@ class Worker:
         self.step = ""
         self.step_started = time.monotonic()
         self.done_steps: set[str] = set()
-        #: end this process once its item is done (instead of reusing it)
-        self.retire = False
 
     def send(self, item: Item, command: dict[str, Any]) -> None:
         self.item = item
@@ -151,10 +149,8 @@ def completed_cases(path: Path, properties: list[str]) -> set[str]:
 
 class Supervisor:
     def __init__(self, out: Path, jobs: int, budget: Profile, properties: list[str], seed: int,
-                 database: str | None, resume: bool, stream: TextIO = sys.stderr, fresh_workers: bool = False) -> None:
-        """``fresh_workers``: one new process per item (flake re-runs must not share a process's state)."""
+                 database: str | None, resume: bool, stream: TextIO = sys.stderr) -> None:
         self.out, self.jobs, self.budget, self.properties = out, max(1, jobs), budget, properties
-        self.fresh_workers = fresh_workers
         self.seed, self.database = seed, database
         self.done = completed_cases(out, properties) if resume else set()
         if not resume and out.exists():
@@ -190,10 +186,6 @@ class Supervisor:
                         continue
                     for event in events:
                         self._handle(worker, event, progress)
-                for worker in [w for w in workers if w.retire]:
-                    selector.unregister(worker.events)
-                    workers.remove(worker)
-                    worker.kill()
                 for worker in [w for w in workers if w.item and self._overran(w)]:
                     selector.unregister(worker.events)
                     workers.remove(worker)
@@ -246,8 +238,6 @@ class Supervisor:
         elif kind == "done":
             worker.item, worker.step, worker.case = None, "", None
             progress.items_done += 1
-            if self.fresh_workers:
-                worker.retire = True
 
     def _record(self, verdict: Verdict, progress: Progress) -> None:
         self.writer.write(verdict)

@@ -17,6 +17,8 @@ from harness.archs.tasks import discover, model_class
 SETTINGS = settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 #: the families later work leans on, checked in the default (fast) run; the rest run under -m slow
 CORE = ("llava", "llava_next", "qwen2_vl", "mllama", "paligemma", "idefics2")
+#: families whose one stack reads image and text together: no separate language model to hand a cache to
+ONE_STACK = ("git",)
 
 
 def _with_layout() -> list[str]:
@@ -44,13 +46,6 @@ def _case(draw: st.DrawFn, model_type: str) -> tuple[ArchSpec, int, int, int]:
             draw(st.integers(0, 2**16)))
 
 
-def _placeholder(config: object) -> int | None:
-    from harness.archs.families.multimodal import _token
-
-    name = layout_of(config).placeholder
-    return None if name is None else _token(config, name)
-
-
 @pytest.mark.parametrize("model_type", CASES)
 def test_image_tokens_match_the_features_the_model_makes(model_type: str) -> None:
     """The forward accepts the drawn layout and its logits cover every position; one placeholder more is rejected.
@@ -65,11 +60,12 @@ def test_image_tokens_match_the_features_the_model_makes(model_type: str) -> Non
         spec, batch, length, seed = case
         built = B.build(spec)
         inputs = B.sample_inputs(spec, built.config, batch, length, seed)
+        layout = layout_of(built.config)
         logits = B.forward(built, inputs).logits
-        assert logits.shape[:2] == inputs["input_ids"].shape
+        assert logits.shape[:2] == (batch, layout.positions(built.config, inputs))
         assert torch.isfinite(logits).all()
-        placeholder = _placeholder(built.config)
-        if placeholder is None:  # the layout marks image positions otherwise (a mask, cross-attention)
+        placeholder = layout.placeholder_id(built.config)
+        if placeholder is None:  # the layout marks image positions otherwise (a mask, cross-attention, a prefix)
             return
         extra = inputs["input_ids"].clone()
         extra[0, -1] = placeholder
@@ -88,9 +84,9 @@ def test_text_is_drawn_above_every_special_token(model_type: str) -> None:
     def check(case: tuple[ArchSpec, int, int, int]) -> None:
         spec, batch, length, seed = case
         config = B.make_config(spec)
-        ids = B.sample_inputs(spec, config, batch, length, seed)["input_ids"]
+        ids = B.sample_inputs(spec, config, batch, length, seed)[layout_of(config).text_key()]
         segment, text = ids[:, :-length], ids[:, -length:]
-        assert segment.numel() > 0 and (segment < RESERVED_IDS).all()
+        assert (segment < RESERVED_IDS).all()
         assert ((text >= RESERVED_IDS) & (text < spec.vocab)).all()
         assert (segment == segment[0]).all(), "every row carries the same image layout"
 
@@ -123,6 +119,10 @@ def test_language_model_is_what_the_outer_forward_calls(model_type: str) -> None
     spec = draw(arch_spec(model_type, TASK), 0)
     takes = inspect.signature(model_class(TASK, model_type).forward).parameters
     built = B.build(spec)
+    if model_type in ONE_STACK:
+        with pytest.raises(LookupError):
+            language_model(built.model)
+        return
     inner = language_model(built.model)
     calls: list[dict[str, object]] = []
     handle = inner.register_forward_pre_hook(lambda _m, _a, kwargs: calls.append(kwargs), with_kwargs=True)
@@ -133,7 +133,8 @@ def test_language_model_is_what_the_outer_forward_calls(model_type: str) -> None
         handle.remove()
     assert len(calls) == 1
     sequence = next(calls[0][k] for k in ("inputs_embeds", "input_ids") if calls[0].get(k) is not None)
-    assert sequence.shape[1] == inputs["input_ids"].shape[1]
+    text_key = layout_of(built.config).text_key()
+    assert sequence.shape[1] == inputs[text_key].shape[1]
     if "past_key_values" in takes:
         assert "past_key_values" in calls[0]
 

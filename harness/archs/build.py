@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import time
@@ -37,7 +38,8 @@ class Built:
 def make_config(spec: ArchSpec) -> Any:
     """The transformers config of ``spec`` (the model class's own config class is the truth for composites)."""
     config_cls = model_class(spec.task, spec.model_type).config_class
-    return config_cls(**spec.overrides, attn_implementation="eager")
+    overrides = copy.deepcopy(spec.overrides)  # some configs fill in the sub-config dicts they are given
+    return config_cls(**overrides, attn_implementation="eager")
 
 
 def build(spec: ArchSpec) -> Built:

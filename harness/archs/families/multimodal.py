@@ -51,6 +51,21 @@ class Layout:
     #: the config field naming the placeholder token that image features replace (None: no placeholders)
     placeholder: str | None = "image_token_index"
     extras: Extras | None = None
+    #: ``prefix(config)``: positions the model itself puts before the text (image features it prepends)
+    prefix: Callable[[Any], int] | None = None
+    #: the text is what a decoder reads (``decoder_input_ids``), the image what its encoder reads
+    decoder_text: bool = False
+
+    def placeholder_id(self, config: Any) -> int | None:
+        """The id of the placeholder token in ``config`` (None for layouts without placeholders)."""
+        return None if self.placeholder is None else _token(config, self.placeholder)
+
+    def text_key(self) -> str:
+        return "decoder_input_ids" if self.decoder_text else "input_ids"
+
+    def positions(self, config: Any, inputs: dict[str, torch.Tensor]) -> int:
+        """The sequence length of the logits for ``inputs``: the text key's length plus any prefix."""
+        return inputs[self.text_key()].shape[1] + (self.prefix(config) if self.prefix else 0)
 
 
 # ---- config helpers ---------------------------------------------------------------------------------------------
@@ -156,7 +171,8 @@ def _make_inputs(layout: Layout) -> MakeInputs:
         images = layout.images(config, batch, generator)
         text = _text_ids(spec.vocab, (batch, length), generator)
         ids = torch.cat([torch.tensor(images.tokens, dtype=torch.long).expand(batch, -1), text], dim=1)
-        inputs = {"input_ids": ids, "attention_mask": torch.ones_like(ids), **images.tensors}
+        mask = "decoder_attention_mask" if layout.decoder_text else "attention_mask"
+        inputs = {layout.text_key(): ids, mask: torch.ones_like(ids), **images.tensors}
         if layout.extras is not None:
             inputs.update(layout.extras(config, ids))
         return _renamed(spec, inputs)
@@ -176,8 +192,10 @@ def layout_of(config: Any) -> Layout | None:
 # ---- the language model inside ----------------------------------------------------------------------------------
 
 #: where composite models keep the decoder that takes ``past_key_values`` from the outer forward, newest first;
-#: Qwen2-VL before 4.48 keeps the text decoder itself as ``model``, so that path comes last
-_LANGUAGE_MODEL_PATHS = ("model.language_model", "language_model", "model.text_model", "text_model", "model")
+#: Qwen2-VL before 4.48 keeps the text decoder itself as ``model``, so that path comes last (GIT has none: its
+#: one stack reads image and text together)
+_LANGUAGE_MODEL_PATHS = ("model.language_model", "language_model", "model.text_model", "text_model", "text_decoder",
+                         "decoder", "model")
 
 
 def language_model(model: torch.nn.Module) -> torch.nn.Module:
@@ -529,6 +547,49 @@ def _kosmos2_mask(config: Any, ids: torch.Tensor) -> dict[str, torch.Tensor]:
     return {"image_embeds_position_mask": (ids == _UNNAMED_PLACEHOLDER).long()}
 
 
+def _plain(config: Any, batch: int, generator: torch.Generator) -> Images:
+    """A square image of the tower's size and no tokens: the model reads it beside the text, not inside it."""
+    return Images([], {"pixel_values": _square(config, batch, generator)})
+
+
+def _encoder_image(config: Any, batch: int, generator: torch.Generator) -> Images:
+    """A square image of the encoder's size, for vision-encoder / text-decoder pairs."""
+    encoder = config.encoder
+    size = _side(encoder.image_size)
+    return Images([], {"pixel_values": _pixels(generator, batch, int(encoder.num_channels), size, size)})
+
+
+def _vision_text_pair(o: dict[str, Any]) -> dict[str, Any]:
+    """A ViT encoder and a GPT-2 decoder that cross-attends to it; the decoder starts from its own bos."""
+    decoder = o["decoder"]
+    return {"decoder": {**decoder, "is_decoder": True, "add_cross_attention": True},
+            "decoder_start_token_id": decoder.get("bos_token_id", 0), "pad_token_id": decoder.get("pad_token_id", 0)}
+
+
+#: Pix2Struct's learned row/column tables: the most patches per side an image may have
+_PIX2STRUCT_SIDE = 4
+
+
+def _flattened_patches(config: Any, batch: int, generator: torch.Generator) -> Images:
+    """Pix2Struct: a drawn grid of flattened patches, each led by its (1-based) row and column, padded to the
+    table size with zero patches that the encoder mask leaves out."""
+    rows, cols = (int(v) for v in torch.randint(1, _PIX2STRUCT_SIDE + 1, (2,), generator=generator))
+    width = int(config.vision_config.patch_embed_hidden_size)
+    slots = _PIX2STRUCT_SIDE**2
+    grid = torch.cartesian_prod(torch.arange(1, rows + 1), torch.arange(1, cols + 1)).float()
+    patches = torch.zeros(batch, slots, 2 + width)
+    patches[:, : rows * cols, :2] = grid
+    patches[:, : rows * cols, 2:] = _pixels(generator, batch, rows * cols, width)
+    mask = torch.zeros(batch, slots, dtype=torch.long)
+    mask[:, : rows * cols] = 1
+    return Images([], {"flattened_patches": patches, "attention_mask": mask})
+
+
+def _git_prefix(config: Any) -> int:
+    """GIT prepends the tower's tokens (CLS included) to the text."""
+    return _grid(config) ** 2 + 1
+
+
 _QWEN_LAYOUT = Layout(_patch_grid(("vision_start_token_id", "vision_end_token_id")), placeholder="image_token_id",
                       extras=_mm_token_types)
 _GLM_LAYOUT = Layout(_patch_grid(("image_start_token_id", "image_end_token_id")), placeholder="image_token_id",
@@ -571,6 +632,16 @@ RECORDS: tuple[ArchRecord, ...] = (
             derive=_qformer("video_token_index"), note="InstructBLIP-Video: query tokens for each of two frames"),
     _record(("kosmos-2",), Layout(_kosmos2, placeholder=None, extras=_kosmos2_mask), fixed={"latent_query_num": 4},
             note="Kosmos-2: latent queries at the positions a mask marks"),
+    _record(("git",), Layout(_plain, placeholder=None, prefix=_git_prefix),
+            note="GIT: the image's tokens prepended to the text inside the model"),
+    _record(("blip",), Layout(_plain, placeholder=None), note="BLIP: the text decoder cross-attends to the image"),
+    _record(("pix2struct",), Layout(_flattened_patches, placeholder=None, decoder_text=True),
+            note="Pix2Struct: flattened patches for the encoder, the text for the decoder"),
+    ArchRecord(("pix2struct_vision_model",), fixed={"seq_len": _PIX2STRUCT_SIDE + 1},
+               note="row/column tables of the tiny patch grid (index 0 is padding)"),
+    _record(("vision-encoder-decoder",), Layout(_encoder_image, placeholder=None, decoder_text=True),
+            parts={"encoder": "vit", "decoder": "gpt2"}, derive=_vision_text_pair,
+            note="the generic vision encoder-decoder composite, as ViT to GPT-2"),
     _record(("paligemma",), Layout(_fixed(_patch_tokens)), derive=_text_width, note="PaliGemma: one placeholder per SigLIP patch"),
     _record(("gemma3", "shieldgemma2"), Layout(_fixed(_mm_tokens, wrap=("boi_token_index", "eoi_token_index"))),
             derive=_gemma3_tokens, note="Gemma3: pooled patches between begin/end-of-image tokens"),

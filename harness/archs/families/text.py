@@ -153,12 +153,16 @@ def _layoutlmv3_widths(o: dict[str, Any]) -> dict[str, Any]:
 
 
 def _blt_parts(o: dict[str, Any]) -> dict[str, Any]:
-    """BLT's byte-level parts share the byte vocabulary; the local models cross-attend to the global model's width;
-    the n-gram hash tables are small; entropy patching runs where the model does."""
-    parts = {key: {**o[key], "vocab_size": o["vocab_size"]} for key in ("encoder_config", "decoder_config",
-                                                                         "patcher_config")}
+    """BLT's byte-level parts share the byte vocabulary and the local encoder's width and heads (they cross-attend
+    to each other); the n-gram hash tables are small; entropy patching runs where the model does."""
+    encoder = o["encoder_config"]
+    shared = {k: encoder[k] for k in ("hidden_size", "num_attention_heads", "num_key_value_heads") if k in encoder}
+    parts = {key: {**o[key], **shared} for key in ("encoder_config", "decoder_config", "patcher_config",
+                                                    "global_config")}
+    for key in ("encoder_config", "decoder_config", "patcher_config"):
+        parts[key]["vocab_size"] = o["vocab_size"]
     for key in ("encoder_config", "decoder_config"):
-        parts[key]["hidden_size_global"] = o["global_config"]["hidden_size"]
+        parts[key]["hidden_size_global"] = encoder["hidden_size"]
     return {**parts, "encoder_hash_byte_group_vocab": 64, "patching_device": "cpu"}
 
 
