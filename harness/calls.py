@@ -13,7 +13,7 @@ import torch
 from hypothesis import strategies as st
 
 from harness.archs.build import sample_inputs
-from harness.archs.strategies import RESERVED_IDS, ArchSpec
+from harness.archs.strategies import ArchSpec
 from harness.archs.tasks import LabelKind, task
 from harness.caches import EMPTY_FORMS
 
@@ -190,8 +190,3 @@ def labels(kind: LabelKind, inputs: dict[str, torch.Tensor], config: Any, gen: t
     if kind == "span":
         return {name: torch.randint(0, length, (batch,), generator=gen) for name in ("start_positions", "end_positions")}
     return {}
-
-
-def text_ids(arch: ArchSpec, batch: int, length: int, seed: int) -> torch.Tensor:
-    """Plain token ids above the special band (for oracles that build their own continuations)."""
-    return torch.randint(RESERVED_IDS, arch.vocab, (batch, length), generator=torch.Generator().manual_seed(seed))

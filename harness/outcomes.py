@@ -42,7 +42,7 @@ NETWORK_REASON: Final = ("the case tried to reach the network, which runs never 
 _LIBRARIES: Final = ("peft", "transformers")
 #: a module repr spanning lines, e.g. "LlamaForCausalLM(\n  (model): ...\n)" as Python prints a callable; the
 #: class name goes too, so one bug reached through 40 architectures is one signature
-_MODULE_REPR: Final = re.compile(r"\b[A-Z]\w*\(\n.*\n\)", re.DOTALL)
+_MODULE_REPR: Final = re.compile(r"\b([A-Z]\w*)\(\n.*\n\)", re.DOTALL)
 _MASKS: Final = (
     (re.compile(r"<[\w.]+ object at 0x[0-9a-f]+>"), "<obj>"),
     (re.compile(r"0x[0-9a-fA-F]+"), "0x?"),
@@ -72,6 +72,7 @@ def tried_network(exc: BaseException) -> bool:
 def mask(message: str) -> str:
     """``message`` with case-specific details (numbers, addresses, shapes, paths, reprs) replaced by placeholders."""
     collapsed = _MODULE_REPR.sub("<Model>(…)", message.strip())
+    collapsed = re.sub(r"\b[A-Z]\w*\(…\)", "<Model>(…)", collapsed)
     first = collapsed.splitlines()[0] if collapsed else ""
     for pattern, replacement in _MASKS:
         first = pattern.sub(replacement, first)
@@ -89,13 +90,18 @@ def library_frame(tb: traceback.StackSummary | list[traceback.FrameSummary]) -> 
     return ""
 
 
+def _collapse_module_reprs(message: str) -> str:
+    """``LlamaForCausalLM(\n  (model): …\n)`` → ``LlamaForCausalLM(…)``: module trees say nothing about the bug."""
+    return _MODULE_REPR.sub(r"\1(…)", message)
+
+
 def error_info(exc: BaseException) -> ErrorInfo:
     """The error record of ``exc`` (type, full first-line message, library frame, formatted traceback)."""
     tb = traceback.extract_tb(exc.__traceback__)
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     return ErrorInfo(
         type=type(exc).__name__,
-        message=str(exc)[:2000],
+        message=_collapse_module_reprs(str(exc))[:2000],
         frame=library_frame(tb),
         traceback=text[-8000:],
     )

@@ -43,7 +43,9 @@ INTERMEDIATE: Final = (
     "shared_expert_intermediate_size", "intra_bottleneck_size", "inner_hidden_size", "mlp_dim",
 )
 #: vocabulary sizes (token ids are kept below them)
-VOCAB: Final = ("vocab_size", "decoder_vocab_size", "src_vocab_size", "tgt_vocab_size", "_vocab_size")
+VOCAB: Final = (
+    "vocab_size", "decoder_vocab_size", "src_vocab_size", "tgt_vocab_size", "_vocab_size", "vocab_size_per_layer_input",
+)
 #: rotary widths, which must not exceed the head width
 ROTARY: Final = ("rotary_dim", "rotary_emb_dim", "rotary_ndims")
 #: learned position tables and context lengths

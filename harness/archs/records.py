@@ -51,7 +51,8 @@ class ArchRecord:
     min_layers: int = 1
     #: fields the generic shrink must leave at their defaults
     keep: tuple[str, ...] = ()
-    #: sub-config key → model_type, for composites whose config has no defaults (drawn as those types)
+    #: sub-config key → model_type, drawn as that type: sub-configs the default leaves out (None), or all of them
+    #: for a composite whose config has no defaults
     parts: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     #: version-gated reasons this family cannot be built here (data the zoo and the report show)
     unsupported: tuple[Gate, ...] = ()

@@ -190,23 +190,29 @@ def _special_ids(defaults: dict[str, Any], level: int) -> dict[str, Any]:
 
 
 @functools.cache
+def _has_defaults(config_cls: type) -> bool:
+    try:
+        _defaults(config_cls)
+    except Unbuildable:
+        return False
+    return True
+
+
+@functools.cache
 def _subconfigs(config_cls: type) -> dict[str, type]:
-    """Sub-configs (text, vision, encoder, decoder, …) → their config class: the record's parts for composites
-    without defaults, else read off a default instance."""
+    """Sub-configs (text, vision, encoder, decoder, …) → their config class: those of a default instance, and the
+    record's parts (sub-configs a default leaves out, or all of them for a composite without defaults)."""
     from transformers import CONFIG_MAPPING, PretrainedConfig
 
     parts = record_for(getattr(config_cls, "model_type", "")).parts
-    if parts:
-        return {key: CONFIG_MAPPING[model_type] for key, model_type in parts.items()}
-    try:
+    found = {key: CONFIG_MAPPING[model_type] for key, model_type in parts.items()}
+    if _has_defaults(config_cls):
         instance = config_cls()
-    except Exception:  # noqa: BLE001 - _defaults reports the same failure with its reason
-        return {}
-    return {
-        key: type(value)
-        for key, value in sorted(vars(instance).items())
-        if isinstance(value, PretrainedConfig) and key in _defaults(config_cls)
-    }
+        found.update(
+            (key, type(value)) for key, value in vars(instance).items()
+            if isinstance(value, PretrainedConfig) and key in _defaults(config_cls)
+        )
+    return dict(sorted(found.items()))
 
 
 def _fallback_widths(config_cls: type, chosen: dict[str, Any], hidden: int) -> dict[str, int]:
@@ -293,8 +299,8 @@ def _own_fields(draw: st.DrawFn, config_cls: type, rec: ArchRecord, vocab: int |
     _set_if_used(out, defaults, present(F.SSM_HEADS), 2)
     _set_if_used(out, defaults, present(F.SSM_HEAD_DIM), ssm_inner // 2)
     _set_if_used(out, defaults, present(F.SSM_INNER), ssm_inner)
-    for name in _layer_lists(config_cls):
-        out[name] = _shrink_layer_list(defaults[name], g["layers"])
+    for name in _layer_lists(config_cls):  # a per-layer list of a role's value (Gemma3n's widths) repeats it
+        out[name] = [out[name]] * g["layers"] if name in out else _shrink_layer_list(defaults[name], g["layers"])
     for name in present(F.LAYER_INDEX_LISTS):
         if isinstance(defaults.get(name), list):
             out[name] = _shrink_index_list(defaults[name], g["layers"])
@@ -317,7 +323,7 @@ def _overrides(draw: st.DrawFn, config_cls: type, level: int = 0) -> tuple[dict[
         out[key] = {"model_type": getattr(sub_cls, "model_type", ""), **sub}
         if key in F.TEXT_SUBCONFIGS and sub_vocab is not None:
             vocab = sub_vocab
-    if not rec.parts:  # a composite without defaults of its own is only its parts
+    if _has_defaults(config_cls):  # a composite without defaults of its own is only its parts
         own, vocab = draw(_own_fields(config_cls, rec, vocab))
         out.update(own)
         if vocab is not None:
@@ -337,7 +343,7 @@ def arch_spec(model_type: str, task: str) -> st.SearchStrategy[ArchSpec]:
     if reason:
         raise Unbuildable(reason)
     if not record_for(getattr(config_cls, "model_type", "")).parts:
-        _defaults(config_cls)  # fail eagerly, with the reason, when the config has no usable defaults
+        _defaults(config_cls)  # fail eagerly, with the reason, when the config has no usable defaults nor parts
     takes = _base_keys() | set(_params(config_cls))
     task_fields = {k: v for k, v in _TASK_FIELDS.get(task, {}).items() if k in takes}
 

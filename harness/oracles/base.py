@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -46,15 +46,10 @@ class Trial:
     wrapped: WrapResult
     #: what oracles call; a test may swap in a deliberately broken stand-in
     model: Any = None
-    notes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def task(self) -> str:
         return self.case.arch.task
-
-    @property
-    def generates(self) -> bool:
-        return task(self.task).name in ("causal-lm", "seq2seq-lm", "image-text-to-text")
 
     def model_inputs(self, *, labels: bool = False) -> dict[str, torch.Tensor]:
         """The forward inputs without loss targets (unless asked) and without task ids if the model takes none."""

@@ -166,6 +166,13 @@ def _blt_parts(o: dict[str, Any]) -> dict[str, Any]:
     return {**parts, "encoder_hash_byte_group_vocab": 64, "patching_device": "cpu"}
 
 
+def _gemma3n_kv_sharing(o: dict[str, Any]) -> dict[str, Any]:
+    """The last layer reuses the cache of the last earlier layer of its kind, and every kind needs a layer that
+    computes its own cache: each kind once, then the first kind again, shared."""
+    kinds = list(dict.fromkeys(o["layer_types"]))
+    return {"layer_types": kinds + kinds[:1], "num_kv_shared_layers": 1, "num_hidden_layers": len(kinds) + 1}
+
+
 RECORDS: tuple[ArchRecord, ...] = (
     ArchRecord(("jamba",), derive=_jamba_attention_everywhere, note="attention at every layer keeps one in 2"),
     ArchRecord(("codegen",), heads_multiple_of=4, note="qkv is split into 4 model-parallel groups of heads"),
@@ -210,6 +217,10 @@ RECORDS: tuple[ArchRecord, ...] = (
     ArchRecord(("longformer",), inputs=_text_and(_first_token_global), note="global attention on the first token"),
     ArchRecord(("whisper",), inputs=_unless_tokens(_log_mel), note="the base model's encoder reads audio features"),
     ArchRecord(("blt",), derive=_blt_parts, note="byte-level parts coupled through vocabulary and widths"),
+    ArchRecord(("gemma3n_text",), derive=_gemma3n_kv_sharing, min_layers=3,
+               note="KV sharing across layers of the same kind, with each kind computed once first"),
+    ArchRecord(("phi4_multimodal",), parts={"vision_config": "phi4_multimodal_vision"},
+               note="the model always builds its image embedder, whose config the default leaves out"),
     ArchRecord(("encoder-decoder",), parts={"encoder": "bert", "decoder": "bert"}, derive=_bert_pair,
                note="the generic encoder-decoder composite, as BERT to BERT"),
 )
