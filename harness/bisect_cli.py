@@ -84,6 +84,8 @@ def main(args: argparse.Namespace) -> int:
         print(f"\nerror: {exc}\nno conclusion; the probes above are the evidence so far", file=sys.stderr)
         return 2
     _conclude(result, the_plan)
+    if result.flip is None and not args.signature:
+        print("every failure counted: if another one hides the one you follow, pass --signature (and --property)")
     return 0 if result.flip is not None else 1
 
 

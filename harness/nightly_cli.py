@@ -1,11 +1,11 @@
 """The nightly on one machine, for contributors without CI: run matrix cells in parallel, then build their report.
 
-Each chosen cell runs as ``tox -e <cell> -- --profile P [RUN_ARGS]`` (at most -j at a time; output in
-<out>/logs/<cell>.log) and writes reports/raw/<cell>.jsonl in the repository. Then ``python -m harness report``
-builds <out>/index.html, summary.md and compat.json from those files, diffed against --baseline or else the
-compat.json an earlier run left in <out> (kept as compat.previous.json). Exit status: 0 when every cell and the
-report exit 0; 1 when a cell has new failures, stale expectations or did not finish, or the report warned; 2 on a
-usage error.
+Each chosen cell runs as ``tox -e <cell> -- --profile P -j W [RUN_ARGS]`` (at most -j cells at a time, each with W =
+cores / -j workers; output in <out>/logs/<cell>.log) and writes reports/raw/<cell>.jsonl in the repository. Then
+``python -m harness report`` builds <out>/index.html, summary.md and compat.json from those files, diffed against
+--baseline or else the compat.json an earlier run left in <out> (kept as compat.previous.json). Exit status: 0 when
+every cell and the report exit 0; 1 when a cell has new failures, stale expectations or did not finish, or the report
+warned; 2 on a usage error.
 """
 
 from __future__ import annotations
@@ -119,7 +119,9 @@ def main(args: argparse.Namespace) -> int:
         return 2
     run_args = args.run_args[1:] if args.run_args[:1] == ["--"] else args.run_args
     logs = args.out / "logs"
-    cell_args = ("--profile", args.profile, *run_args)
+    # the cores are shared: each cell gets its part as `run` workers (a -j in RUN_ARGS comes later and wins)
+    workers = max(1, (os.cpu_count() or 1) // args.jobs)
+    cell_args = ("--profile", args.profile, "-j", str(workers), *run_args)
     jobs = [Job(c.name, (tox, "-c", str(REPO / "tox.ini"), "-e", c.name, "--", *cell_args), logs / f"{c.name}.log")
             for c in cells]
     print(f"nightly: {len(jobs)} cells, {args.jobs} at a time, each `tox -e <cell> -- {' '.join(cell_args)}`; "
@@ -180,8 +182,8 @@ def _summarise(jobs: Sequence[Job], codes: dict[str, int], took: dict[str, float
         print(f"{job.name:<{width}}  {codes[job.name]:>4}  {_clock(took[job.name]):>8}  {_tally(job.name, since)}")
     failed = [j for j in jobs if codes[j.name]]
     if failed:
-        print(f"{len(failed)} cell(s) exited non-zero (1: new failures or stale expectations; other: the cell did "
-              f"not finish). Their logs: {', '.join(str(j.log) for j in failed)}")
+        print(f"{len(failed)} of {len(jobs)} cells exited non-zero (1: new failures or stale expectations; other: the "
+              f"cell did not finish); each cell's output is in {failed[0].log.parent}/<cell>.log")
 
 
 def _report(files: Sequence[Path], out: Path, baseline: Path | None) -> int:

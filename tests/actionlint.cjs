@@ -3,9 +3,10 @@
 // prints {"<workflow.yml>": [{line, column, message, kind}, ...], ...} as JSON
 "use strict";
 const { readFileSync } = require("node:fs");
+const { resolve } = require("node:path");
 
 const [packageDir, ...files] = process.argv.slice(2);
-require(packageDir).createLinter().then((lint) => {
+require(resolve(packageDir)).createLinter().then((lint) => {
   const found = {};
   for (const file of files) {
     found[file] = lint(readFileSync(file, "utf8"), file).map(({ line, column, message, kind }) => ({

@@ -84,23 +84,23 @@ def sample_inputs(
     spec: ArchSpec, config: Any, batch: int = 2, length: int = 6, seed: int = 0
 ) -> dict[str, torch.Tensor]:
     """Inputs the model of ``spec`` accepts: the input maker of its config's record, else :func:`text_inputs`,
-    without the ones its forward does not take (FNet has no attention mask, some seq2seq heads no decoder ids)."""
+    without the ones its forward does not name (FNet has no attention mask, some seq2seq heads no decoder ids)."""
     make = record_for(getattr(config, "model_type", None) or spec.model_type).inputs
     if make is None:
         inputs = text_inputs(spec, config, batch, length, seed)
     else:
         inputs = make(spec, config, batch, length, torch.Generator().manual_seed(seed))
-    takes = forward_parameters(spec.task, spec.model_type)
-    return inputs if takes is None else {k: v for k, v in inputs.items() if k in takes}
+    named = forward_parameters(spec.task, spec.model_type)
+    return {k: v for k, v in inputs.items() if k in named} if named else inputs
 
 
 @functools.cache
-def forward_parameters(task_name: str, model_type: str) -> frozenset[str] | None:
-    """The keyword inputs the model class's forward names (None when it also takes any keyword)."""
+def forward_parameters(task_name: str, model_type: str) -> frozenset[str]:
+    """The inputs the model class's forward names (its ``**kwargs`` carry options, not inputs); empty for a
+    forward that names none, which then takes whatever it is given."""
     params = inspect.signature(model_class(task_name, model_type).forward).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return None
-    return frozenset(params)
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return frozenset(name for name, p in params.items() if p.kind in kinds and name != "self")
 
 
 def forward(built: Built, inputs: dict[str, torch.Tensor]) -> Any:

@@ -21,7 +21,7 @@ HEADS: Final = (
     "num_attention_heads", "n_head", "n_heads", "num_heads", "encoder_attention_heads", "decoder_attention_heads",
     "num_decoder_attention_heads", "num_self_attention_heads", "num_cross_attention_heads",
     "speech_encoder_attention_heads", "t2u_encoder_attention_heads", "t2u_decoder_attention_heads",
-    "linear_num_key_heads", "linear_num_value_heads",
+    "linear_num_key_heads", "linear_num_value_heads", "linear_num_heads", "index_n_heads",
 )
 #: key/value heads (GQA / MQA)
 KV_HEADS: Final = ("num_key_value_heads", "num_kv_heads", "n_kv_heads", "multi_query_group_num", "num_key_value_groups")
@@ -30,11 +30,12 @@ HIDDEN: Final = (
     "hidden_size", "d_model", "n_embd", "dim", "emb_dim", "d_embed", "embed_dim", "model_dim", "width",
     "word_embed_proj_dim", "embedding_size", "input_embedding_size", "output_embedding_size", "true_hidden_size",
     "lru_width", "attention_hidden_size", "pooler_hidden_size", "hidden_dim", "n_embed", "text_hidden_size", "d_latents",
+    "hidden_size_per_layer_input",
 )
 #: per-head width, where the config has an explicit one
 HEAD_DIM: Final = (
     "head_dim", "d_kv", "d_head", "attention_head_size", "kv_channels", "dim_head", "head_size", "linear_key_head_dim",
-    "linear_value_head_dim",
+    "linear_value_head_dim", "linear_head_dim",
 )
 #: feed-forward width
 INTERMEDIATE: Final = (
@@ -58,7 +59,9 @@ POSITIONS: Final = (
 #: sliding-window sizes: drawn sometimes shorter than the sequence
 WINDOWS: Final = ("sliding_window", "attention_window_size", "window_size", "local_window_size", "attention_window")
 #: MoE expert counts and the matching top-k fields (top-k is drawn at most the count)
-EXPERTS: Final = ("num_experts", "num_local_experts", "n_routed_experts", "moe_num_experts", "num_experts_total")
+EXPERTS: Final = (
+    "num_experts", "num_local_experts", "n_routed_experts", "moe_num_experts", "num_experts_total", "zero_expert_num",
+)
 TOP_K: Final = ("num_experts_per_tok", "moe_topk", "num_selected_experts", "moe_top_k", "num_experts_per_token")
 #: MoE layers before the first of these indices are dense: set to the last layer, so every draw has an MoE layer
 DENSE_PREFIX: Final = ("first_k_dense_replace", "moe_layer_start_index", "num_dense_layers")
@@ -84,6 +87,8 @@ SSM_INNER: Final = ("mamba_d_ssm",)
 #: multi-head latent attention (DeepSeek-style): per-head widths follow the drawn head width, ranks are small
 MLA_HEAD_DIMS: Final = ("qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim")
 MLA_SMALL: Final = {"kv_lora_rank": 16, "q_lora_rank": 16}
+#: sparse-attention indexer heads (DeepSeek-V3.2 style), which split off a rotary part as wide as the head width
+INDEXER_HEAD_DIM: Final = ("index_head_dim", "indexer_head_dim")
 #: vision sub-configs: tiny images
 VISION_SMALL: Final = {"image_size": 32, "patch_size": 8, "num_channels": 3}
 #: fields naming per-layer lists (kept to the drawn layer count, with every kind and at least one attention layer);
@@ -102,10 +107,8 @@ ATTENTION_LAYER_VALUES: Final = (
 )
 #: token-id fields are those whose name ends with one of these
 TOKEN_ID_SUFFIXES: Final = ("_token_id", "_token_index", "_token_ids")
-#: sub-configs whose tokens are the model's text tokens
-TEXT_SUBCONFIGS: Final = ("text_config", "decoder", "llm_config", "language_config", "text_model_config")
 #: roles the strategy draws even where the config would compute them (the point is to vary them)
-DRAWN_EVEN_IF_COMPUTED: Final = frozenset(HEAD_DIM + KV_HEADS + INTERMEDIATE + LAYER_LISTS + VOCAB)
+DRAWN_EVEN_IF_COMPUTED: Final = frozenset(HEAD_DIM + KV_HEADS + INTERMEDIATE + LAYER_LISTS + LAYER_INDEX_LISTS + VOCAB)
 #: any other integer field at least this large, whose name ends like these, is a width the tables missed
 FALLBACK_MIN: Final = 128
 FALLBACK_WIDTH_SUFFIXES: Final = ("_size", "_dim", "_channels", "_channel", "_features", "_units", "_hidden")

@@ -105,8 +105,9 @@ def _present(config_cls: type, names: tuple[str, ...]) -> list[str]:
     settable = _settable(config_cls)
     found = []
     for name in names:
-        actual = amap.get(name, name)
-        if actual in settable and actual not in found:
+        # the attribute a name maps to, or the name itself where the config takes the alias as its parameter
+        actual = next((c for c in (amap.get(name, name), name) if c in settable), None)
+        if actual is not None and actual not in found:
             found.append(actual)
     return found
 
@@ -128,10 +129,11 @@ def _shrink_layer_list(value: list[Any] | str, layers: int) -> list[Any] | str:
     return "".join(head) if isinstance(value, str) else head
 
 
-def _shrink_index_list(value: list[Any], layers: int) -> list[int]:
-    """Layer indices below ``layers``; the last layer when the original named some and none is left."""
-    kept = [i for i in value if isinstance(i, int) and 0 <= i < layers]
-    return kept or ([layers - 1] if value else [])
+def _shrink_index_list(value: list[Any] | None, layers: int) -> list[int]:
+    """Layer indices below ``layers``; the last layer when none is left of a list that named some, or when the
+    default names none (a hybrid's attention layers: prefix tuning needs one)."""
+    kept = [i for i in value or () if isinstance(i, int) and 0 <= i < layers]
+    return kept or ([layers - 1] if value is None or value else [])
 
 
 @functools.cache
@@ -189,6 +191,10 @@ def _special_ids(defaults: dict[str, Any], level: int) -> dict[str, Any]:
     return out
 
 
+def issubclass_safe(value: Any, base: type) -> bool:
+    return isinstance(value, type) and issubclass(value, base)
+
+
 @functools.cache
 def _has_defaults(config_cls: type) -> bool:
     try:
@@ -205,7 +211,11 @@ def _subconfigs(config_cls: type) -> dict[str, type]:
     from transformers import CONFIG_MAPPING, PretrainedConfig
 
     parts = record_for(getattr(config_cls, "model_type", "")).parts
-    found = {key: CONFIG_MAPPING[model_type] for key, model_type in parts.items()}
+    declared = getattr(config_cls, "sub_configs", {}) or {}
+    found = {
+        key: declared[key] if issubclass_safe(declared.get(key), PretrainedConfig) else CONFIG_MAPPING[model_type]
+        for key, model_type in parts.items()
+    }
     if _has_defaults(config_cls):
         instance = config_cls()
         found.update(
@@ -258,7 +268,8 @@ def _set_if_used(out: dict[str, Any], defaults: dict[str, Any], names: list[str]
 
 @st.composite
 def _own_fields(draw: st.DrawFn, config_cls: type, rec: ArchRecord, vocab: int | None) -> tuple[dict[str, Any], int | None]:
-    """Overrides for the fields of one config level (not its sub-configs), and the vocabulary its text uses."""
+    """Overrides for the fields of one config level (not its sub-configs), and its vocabulary (None without token
+    fields): ``vocab`` where the composite has drawn one already."""
     defaults = _defaults(config_cls)
     present = functools.partial(_present, config_cls)
     out: dict[str, Any] = {}
@@ -272,7 +283,7 @@ def _own_fields(draw: st.DrawFn, config_cls: type, rec: ArchRecord, vocab: int |
     for names, value in role_values:
         for name in present(names):
             out[name] = value
-    if present(F.VOCAB) and vocab is None:  # a composite's outer vocabulary is its text model's
+    if present(F.VOCAB) and vocab is None:
         vocab = draw(st.integers(96, 256))
     for name in present(F.VOCAB):
         out[name] = vocab
@@ -299,41 +310,48 @@ def _own_fields(draw: st.DrawFn, config_cls: type, rec: ArchRecord, vocab: int |
     _set_if_used(out, defaults, present(F.SSM_HEADS), 2)
     _set_if_used(out, defaults, present(F.SSM_HEAD_DIM), ssm_inner // 2)
     _set_if_used(out, defaults, present(F.SSM_INNER), ssm_inner)
+    _set_if_used(out, defaults, present(F.INDEXER_HEAD_DIM), 2 * g["head_dim"])
     for name in _layer_lists(config_cls):  # a per-layer list of a role's value (Gemma3n's widths) repeats it
         out[name] = [out[name]] * g["layers"] if name in out else _shrink_layer_list(defaults[name], g["layers"])
     for name in present(F.LAYER_INDEX_LISTS):
-        if isinstance(defaults.get(name), list):
-            out[name] = _shrink_index_list(defaults[name], g["layers"])
+        if isinstance(defaults.get(name), (list, type(None))):
+            out[name] = _shrink_index_list(defaults.get(name), g["layers"])
     for name in present(F.ROTARY):
         if isinstance(defaults.get(name), int):
             out[name] = g["head_dim"] // 2
     out.update(_fallback_widths(config_cls, out, g["hidden"]))
-    return out, vocab
+    return out, vocab if present(F.VOCAB) else None
 
 
 @st.composite
-def _overrides(draw: st.DrawFn, config_cls: type, level: int = 0) -> tuple[dict[str, Any], int | None]:
-    """Overrides for one config level and the vocabulary its text uses (None for a config without tokens)."""
+def _overrides(
+    draw: st.DrawFn, config_cls: type, level: int = 0, vocab: int | None = None
+) -> tuple[dict[str, Any], int | None]:
+    """Overrides for one config level and the vocabulary its text uses (None for a config without tokens).
+
+    ``vocab`` is the composite's text vocabulary once a part has drawn it: every part with token fields shares it
+    (an encoder-decoder's halves, a multimodal model's outer and text configs).
+    """
     rec = record_for(getattr(config_cls, "model_type", ""))
     out: dict[str, Any] = {}
-    vocab: int | None = None
+    tokens: int | None = None
     subconfigs = _subconfigs(config_cls)
     for key, sub_cls in subconfigs.items():
-        sub, sub_vocab = draw(_overrides(sub_cls, level + 1))
+        sub, sub_vocab = draw(_overrides(sub_cls, level + 1, vocab))
         out[key] = {"model_type": getattr(sub_cls, "model_type", ""), **sub}
-        if key in F.TEXT_SUBCONFIGS and sub_vocab is not None:
-            vocab = sub_vocab
+        vocab = tokens = vocab if vocab is not None else sub_vocab
     if _has_defaults(config_cls):  # a composite without defaults of its own is only its parts
-        own, vocab = draw(_own_fields(config_cls, rec, vocab))
+        own, own_vocab = draw(_own_fields(config_cls, rec, vocab))
         out.update(own)
-        if vocab is not None:
+        tokens = own_vocab if own_vocab is not None else tokens
+        if tokens is not None:
             out.update(_special_ids(_defaults(config_cls), level=1 if level == 0 and subconfigs else 0))
     if rec.derive is not None:
         out.update(rec.derive(out))
     out.update(rec.fixed)
     for name in rec.keep:
         out.pop(name, None)
-    return out, vocab
+    return out, tokens
 
 
 def arch_spec(model_type: str, task: str) -> st.SearchStrategy[ArchSpec]:

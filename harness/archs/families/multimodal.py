@@ -585,6 +585,11 @@ def _flattened_patches(config: Any, batch: int, generator: torch.Generator) -> I
     return Images([], {"flattened_patches": patches, "attention_mask": mask})
 
 
+def _same_width(o: dict[str, Any]) -> dict[str, Any]:
+    """A T5-style decoder cross-attends at its own width: the encoder writes it."""
+    return {"vision_config": {**o["vision_config"], "hidden_size": o["text_config"]["hidden_size"]}}
+
+
 def _git_prefix(config: Any) -> int:
     """GIT prepends the tower's tokens (CLS included) to the text."""
     return _grid(config) ** 2 + 1
@@ -635,10 +640,11 @@ RECORDS: tuple[ArchRecord, ...] = (
     _record(("git",), Layout(_plain, placeholder=None, prefix=_git_prefix),
             note="GIT: the image's tokens prepended to the text inside the model"),
     _record(("blip",), Layout(_plain, placeholder=None), note="BLIP: the text decoder cross-attends to the image"),
-    _record(("pix2struct",), Layout(_flattened_patches, placeholder=None, decoder_text=True),
+    _record(("pix2struct",), Layout(_flattened_patches, placeholder=None, decoder_text=True), derive=_same_width,
             note="Pix2Struct: flattened patches for the encoder, the text for the decoder"),
-    ArchRecord(("pix2struct_vision_model",), fixed={"seq_len": _PIX2STRUCT_SIDE + 1},
-               note="row/column tables of the tiny patch grid (index 0 is padding)"),
+    ArchRecord(("pix2struct_vision_model",), fixed={"seq_len": _PIX2STRUCT_SIDE + 1}, explicit_head_dim=False,
+               note="row/column tables of the tiny patch grid (index 0 is padding); width = heads x d_kv"),
+    ArchRecord(("pix2struct_text_model",), explicit_head_dim=False, note="width = heads x d_kv"),
     _record(("vision-encoder-decoder",), Layout(_encoder_image, placeholder=None, decoder_text=True),
             parts={"encoder": "vit", "decoder": "gpt2"}, derive=_vision_text_pair,
             note="the generic vision encoder-decoder composite, as ViT to GPT-2"),

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from harness.archs.records import ArchRecord, Gate, MakeInputs
+from harness.archs.records import ArchRecord, Derive, Gate, MakeInputs
 
 if TYPE_CHECKING:
     from harness.archs.strategies import ArchSpec
@@ -44,8 +44,8 @@ def _unless_tokens(extra: Extra) -> MakeInputs:
         from harness.archs.build import forward_parameters
 
         inputs = _text(spec, config, batch, length, generator)
-        takes = forward_parameters(spec.task, spec.model_type)
-        return inputs if takes is None or "input_ids" in takes else {**inputs, **extra(config, inputs, generator)}
+        tokens = "input_ids" in forward_parameters(spec.task, spec.model_type)
+        return inputs if tokens else {**inputs, **extra(config, inputs, generator)}
 
     return make
 
@@ -98,10 +98,17 @@ def _mamba2_heads(o: dict[str, Any]) -> dict[str, Any]:
     return {"head_dim": o["expand"] * o["hidden_size"] // o["num_heads"]}
 
 
-def _mamba_then_attention(o: dict[str, Any]) -> dict[str, Any]:
-    """A hybrid whose default has no layer pattern: SSM layers, the last one attention (prefix tuning needs one)."""
-    layers = o["num_hidden_layers"]
-    return {"layer_types": ["mamba"] * (layers - 1) + ["attention"]}
+def _then_attention(layer_field: str, other: str, attention: str, count: int = 1) -> Derive:
+    """A hybrid whose default has no usable layer pattern: ``other`` layers, then ``count`` ``attention`` layers."""
+
+    def derive(o: dict[str, Any]) -> dict[str, Any]:
+        return {layer_field: [other] * (_layers(o) - count) + [attention] * count}
+
+    return derive
+
+
+def _layers(o: dict[str, Any]) -> int:
+    return next(o[name] for name in ("num_hidden_layers", "num_layers") if name in o)
 
 
 def _reformer_axial(o: dict[str, Any]) -> dict[str, Any]:
@@ -128,12 +135,26 @@ def _dbrx_attention(o: dict[str, Any]) -> dict[str, Any]:
     return {"attn_config": {**o["attn_config"], "kv_n_heads": kv_heads, "clip_qkv": 8.0, "rope_theta": 10000.0}}
 
 
+#: the fields that make two parts of a composite the same width (heads and their width included)
+_WIDTHS = ("hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim")
+
+
+def _same_widths(source: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
+    """``target`` with the widths of ``source`` (those both declare)."""
+    return {**target, **{k: source[k] for k in _WIDTHS if k in source and k in target}}
+
+
+def _t5gemma2_balanced(o: dict[str, Any]) -> dict[str, Any]:
+    """T5Gemma2 refuses an encoder whose text model is not as wide as the decoder."""
+    encoder = o["encoder"]
+    return {"encoder": {**encoder, "text_config": _same_widths(o["decoder"], encoder["text_config"])}}
+
+
 def _bert_pair(o: dict[str, Any]) -> dict[str, Any]:
-    """A BERT encoder and a BERT decoder with cross-attention, sharing one vocabulary and special ids."""
+    """A BERT encoder and a BERT decoder with cross-attention, sharing the pad id."""
     encoder, decoder = o["encoder"], o["decoder"]
-    shared = {k: decoder[k] for k in ("vocab_size", "pad_token_id") if k in decoder}
     return {
-        "encoder": {**encoder, **shared},
+        "encoder": {**encoder, "pad_token_id": decoder["pad_token_id"]},
         "decoder": {**decoder, "is_decoder": True, "add_cross_attention": True},
         "decoder_start_token_id": decoder.get("bos_token_id", decoder["pad_token_id"]),
         "pad_token_id": decoder["pad_token_id"],
@@ -166,11 +187,40 @@ def _blt_parts(o: dict[str, Any]) -> dict[str, Any]:
     return {**parts, "encoder_hash_byte_group_vocab": 64, "patching_device": "cpu"}
 
 
-def _gemma3n_kv_sharing(o: dict[str, Any]) -> dict[str, Any]:
+def _kv_sharing(o: dict[str, Any]) -> dict[str, Any]:
     """The last layer reuses the cache of the last earlier layer of its kind, and every kind needs a layer that
-    computes its own cache: each kind once, then the first kind again, shared."""
+    computes its own cache: each kind once, then the last kind again (Gemma4 wants a full-attention last layer),
+    shared."""
     kinds = list(dict.fromkeys(o["layer_types"]))
-    return {"layer_types": kinds + kinds[:1], "num_kv_shared_layers": 1, "num_hidden_layers": len(kinds) + 1}
+    return {"layer_types": kinds + kinds[-1:], "num_kv_shared_layers": 1, "num_hidden_layers": len(kinds) + 1}
+
+
+def _gemma4(o: dict[str, Any]) -> dict[str, Any]:
+    """KV sharing as Gemma3n; full-attention layers take their own head width (a keyword the config pops)."""
+    return {**_kv_sharing(o), "global_head_dim": 2 * o["head_dim"]}
+
+
+def _cohere_compass_rope(o: dict[str, Any]) -> dict[str, Any]:
+    """Rotary parameters per layer kind (the default gives none, and the model looks them up by kind)."""
+    return {"rope_parameters": {kind: {"rope_type": "default", "rope_theta": 10000.0}
+                                for kind in dict.fromkeys(o["layer_types"])}}
+
+
+def _qwen4_exp_indexer(o: dict[str, Any]) -> dict[str, Any]:
+    """Qwen4-Exp's token indexer (QSA) must be configured completely: one key head, a head at least as wide as the
+    rotary part, a budget that is a multiple of the block size."""
+    head_dim = o.get("head_dim") or o["hidden_size"] // o["num_attention_heads"]
+    return {"indexer_n_heads": 2, "indexer_kv_heads": 1, "indexer_head_dim": head_dim, "indexer_budget": 4,
+            "indexer_compress_ratio": 2, "hc_lowrank": 8}
+
+
+def _dots3_sliding_layers(o: dict[str, Any]) -> dict[str, Any]:
+    """Sliding layers take their own latent-attention geometry from ``swa_*`` keywords (defaults sized for the
+    release): the drawn one, with the head width split into its rotary and non-rotary halves."""
+    width = o["qk_rope_head_dim"]
+    same = ("num_attention_heads", "q_lora_rank", "kv_lora_rank", "v_head_dim", "qk_nope_head_dim", "qk_rope_head_dim")
+    return {**{f"swa_{name}": o[name] for name in same}, "swa_num_key_value_heads": o["num_attention_heads"],
+            "swa_head_dim": 2 * width}
 
 
 RECORDS: tuple[ArchRecord, ...] = (
@@ -180,8 +230,12 @@ RECORDS: tuple[ArchRecord, ...] = (
                note="per-layer attention kinds come from attention_types"),
     ArchRecord(("jetmoe",), keep=("num_attention_heads",), note="query heads = kv heads x experts per token"),
     ArchRecord(("mamba2",), derive=_mamba2_heads, note="SSM heads x head width = expand x hidden"),
-    ArchRecord(("granitemoehybrid",), derive=_mamba_then_attention, min_layers=2,
+    ArchRecord(("granitemoehybrid",), derive=_then_attention("layer_types", "mamba", "attention"), min_layers=2,
                note="the default layer pattern is missing"),
+    ArchRecord(("lfm2_moe",), derive=_then_attention("layer_types", "conv", "full_attention"), min_layers=2,
+               note="the default layer pattern is missing"),
+    ArchRecord(("zamba",), derive=_then_attention("layers_block_type", "mamba", "hybrid", count=2), min_layers=3,
+               note="5.x ties the shared block of every hybrid layer to the first: two hybrid layers"),
     ArchRecord(("mllama_text_model",), fixed={"rope_scaling": {"rope_type": "default"}}, min_layers=2,
                note="the text model needs a rope config; the last layer cross-attends, the others self-attend"),
     ArchRecord(("musicgen_decoder", "musicgen_melody_decoder"), fixed={"num_codebooks": 1},
@@ -217,10 +271,23 @@ RECORDS: tuple[ArchRecord, ...] = (
     ArchRecord(("longformer",), inputs=_text_and(_first_token_global), note="global attention on the first token"),
     ArchRecord(("whisper",), inputs=_unless_tokens(_log_mel), note="the base model's encoder reads audio features"),
     ArchRecord(("blt",), derive=_blt_parts, note="byte-level parts coupled through vocabulary and widths"),
-    ArchRecord(("gemma3n_text",), derive=_gemma3n_kv_sharing, min_layers=3,
+    ArchRecord(("gemma3n_text",), derive=_kv_sharing, min_layers=3,
                note="KV sharing across layers of the same kind, with each kind computed once first"),
+    ArchRecord(("gemma4_text", "gemma4_unified_text"), derive=_gemma4, min_layers=3,
+               note="KV sharing as Gemma3n; wider heads in full-attention layers"),
+    ArchRecord(("cohere_compass_text",), derive=_cohere_compass_rope, note="rotary parameters per layer kind"),
+    ArchRecord(("qwen4_exp_text",), derive=_qwen4_exp_indexer,
+               note="the token indexer configured completely; a small hyper-connection rank"),
+    ArchRecord(("dots3_note_text",), derive=_dots3_sliding_layers, note="sliding layers sized like the others"),
+    ArchRecord(("mimo_v2_flash",), derive=lambda o: {"num_attention_heads": 2 * o["num_attention_heads"]},
+               note="sliding layers double the kv heads, which must still divide the heads"),
+    ArchRecord(("longcat_flash",), fixed={"moe_topk": 2}, note="5.x expert dispatch squeezes away a top-1 axis"),
+    ArchRecord(("moshi",), fixed={"codebook_size": 16}, note="the audio codebook size must be a power of 2"),
+    ArchRecord(("zaya",), fixed={"num_experts_per_tok": 1}, note="ZAYA routes to one expert"),
     ArchRecord(("phi4_multimodal",), parts={"vision_config": "phi4_multimodal_vision"},
                note="the model always builds its image embedder, whose config the default leaves out"),
+    ArchRecord(("t5gemma2",), derive=_t5gemma2_balanced, note="encoder text model as wide as the decoder"),
+    ArchRecord(("esmc",), grouped_kv=False, note="no grouped-query attention"),
     ArchRecord(("encoder-decoder",), parts={"encoder": "bert", "decoder": "bert"}, derive=_bert_pair,
                note="the generic encoder-decoder composite, as BERT to BERT"),
 )
