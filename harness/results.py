@@ -71,6 +71,10 @@ class Verdict:
             raise ValueError(f"missing field(s): {', '.join(sorted(missing))}")
         values = {k: v for k, v in data.items() if k in known}
         wrong = [name for name, kinds in _FIELD_TYPES.items() if name in values and not isinstance(values[name], kinds)]
+        if isinstance(values.get("versions"), dict) and not all(isinstance(v, str) for v in values["versions"].values()):
+            wrong.append("versions")
+        if isinstance(values.get("error"), dict) and not all(isinstance(v, str) for v in values["error"].values()):
+            wrong.append("error")
         if wrong:
             raise ValueError(f"field(s) of the wrong type: {', '.join(wrong)}")
         if isinstance(values.get("error"), dict):

@@ -174,13 +174,12 @@ def test_unreadable_lines_are_reported_by_file_and_line_and_the_rest_is_built(
     assert report_cli(path, missing, "--out", tmp_path / "out") == 1
     err = capsys.readouterr().err
     where = [f"{path}:{n}:" for n in (3, 4, 5, 6, 12)] + [
-        f"{path}: verdict of case 'typed' has field(s) of the wrong type: arch, versions, error",
-        f"{missing}: no such file"]
+        f"{path}:7: ValueError: field(s) of the wrong type: arch, versions, error", f"{missing}: no such file"]
     for place in where:
         assert place in err
     data = json.loads((tmp_path / "out/compat.json").read_text())
     assert data["totals"]["verdicts"] == len(good)
-    assert [(u["line"]) for u in data["unreadable"]] == [3, 4, 5, 6, 0, 12, 0]
+    assert [(u["line"]) for u in data["unreadable"]] == [3, 4, 5, 6, 7, 12, 0]
     page = (tmp_path / "out/index.html").read_text()
     assert 'id="unreadable"' in page and all(escape(p) in page for p in where)
     assert "7 unreadable line(s) were skipped" in (tmp_path / "out/summary.md").read_text()

@@ -145,23 +145,6 @@ class Signature:
             self.examples.append(verdict)
 
 
-def malformed(verdict: Verdict) -> str:
-    """What is of the wrong type in a verdict that parsed ("" if nothing): a line written by hand or by a buggy
-    writer must become an unreadable line, not break the report."""
-    wrong = [name for name in _TEXT_FIELDS if not isinstance(getattr(verdict, name), str)]
-    if not isinstance(verdict.versions, dict) or not all(isinstance(v, str) for v in verdict.versions.values()):
-        wrong.append("versions")
-    if not isinstance(verdict.case, dict):
-        wrong.append("case")
-    if verdict.error is not None and not (isinstance(verdict.error, ErrorInfo)
-                                          and all(isinstance(v, str) for v in vars(verdict.error).values())):
-        wrong.append("error")
-    return f"verdict of case {verdict.case_id!r} has field(s) of the wrong type: {', '.join(wrong)}" if wrong else ""
-
-
-_TEXT_FIELDS = ("case_id", "cell", "arch", "task", "method", "property", "signature", "reason")
-
-
 def signature_of(verdict: Verdict) -> str:
     """The verdict's signature, or one made from its outcome and error when the writer left it empty."""
     if verdict.signature:
@@ -248,11 +231,7 @@ def read(paths: Iterable[str | Path]) -> Report:
         report.inputs.append(str(path))
         try:
             for verdict in read_verdicts(path, report.unreadable):
-                problem = malformed(verdict)
-                if problem:  # read_verdicts does not say which line it came from
-                    report.unreadable.append(BadLine(str(path), 0, problem))
-                else:
-                    report.add(verdict)
+                report.add(verdict)
         except OSError as exc:
             report.unreadable.append(BadLine(str(path), 0, f"cannot read: {exc.strerror or exc}"))
     return report
