@@ -18,7 +18,7 @@ SETTINGS = settings(max_examples=5, deadline=None, suppress_health_check=list(He
 #: the families later work leans on, checked in the default (fast) run; the rest run under -m slow
 CORE = ("llava", "llava_next", "qwen2_vl", "mllama", "paligemma", "idefics2")
 #: families whose one stack reads image and text together: no separate language model to hand a cache to
-ONE_STACK = ("git",)
+ONE_STACK = ("git", "idefics", "chameleon")
 
 
 def _with_layout() -> list[str]:
@@ -112,8 +112,8 @@ def test_inputs_and_outputs_are_deterministic_for_a_seed(model_type: str) -> Non
 
 @pytest.mark.parametrize("model_type", CASES)
 def test_language_model_is_what_the_outer_forward_calls(model_type: str) -> None:
-    """The submodule ``language_model`` returns is called once by the outer forward, on the whole merged sequence,
-    and handed the outer ``past_key_values`` where the outer forward takes one (BLIP-2's does not)."""
+    """The submodule ``language_model`` returns is called once by the outer forward, on the whole merged sequence
+    and no pixels, and handed the outer ``past_key_values`` where the outer forward takes one (BLIP-2's does not)."""
     from harness.draw import draw
 
     spec = draw(arch_spec(model_type, TASK), 0)
@@ -132,13 +132,13 @@ def test_language_model_is_what_the_outer_forward_calls(model_type: str) -> None
     finally:
         handle.remove()
     assert len(calls) == 1
+    assert not [k for k, v in calls[0].items() if "pixel" in k and v is not None], "it reads the image itself"
     sequence = next(calls[0][k] for k in ("inputs_embeds", "input_ids") if calls[0].get(k) is not None)
-    text_key = layout_of(built.config).text_key()
-    assert sequence.shape[1] == inputs[text_key].shape[1]
+    assert sequence.shape[1] == layout_of(built.config).positions(built.config, inputs)
     if "past_key_values" in takes:
         assert "past_key_values" in calls[0]
 
 
 def test_language_model_names_the_paths_it_tried() -> None:
-    with pytest.raises(LookupError, match="no language model at any of .*add its path there"):
+    with pytest.raises(LookupError, match="no language model without a vision part at any of .*add its path there"):
         language_model(torch.nn.Linear(2, 2))

@@ -14,17 +14,20 @@ from typing import Final
 LAYERS: Final = (
     "num_hidden_layers", "num_layers", "n_layer", "n_layers", "num_decoder_layers", "encoder_layers",
     "decoder_layers", "num_encoder_layers", "text_layers", "num_blocks", "depth", "l_layers", "x_layers", "r_layers",
-    "speech_encoder_layers", "t2u_encoder_layers", "t2u_decoder_layers",
+    "speech_encoder_layers", "t2u_encoder_layers", "t2u_decoder_layers", "num_switch_layers",
 )
 #: attention heads
 HEADS: Final = (
     "num_attention_heads", "n_head", "n_heads", "num_heads", "encoder_attention_heads", "decoder_attention_heads",
     "num_decoder_attention_heads", "num_self_attention_heads", "num_cross_attention_heads",
     "speech_encoder_attention_heads", "t2u_encoder_attention_heads", "t2u_decoder_attention_heads",
-    "linear_num_key_heads", "linear_num_value_heads", "linear_num_heads", "index_n_heads",
+    "linear_num_key_heads", "linear_num_value_heads", "linear_num_heads", "index_n_heads", "swa_num_attention_heads",
 )
 #: key/value heads (GQA / MQA)
-KV_HEADS: Final = ("num_key_value_heads", "num_kv_heads", "n_kv_heads", "multi_query_group_num", "num_key_value_groups")
+KV_HEADS: Final = (
+    "num_key_value_heads", "num_kv_heads", "n_kv_heads", "multi_query_group_num", "num_key_value_groups",
+    "swa_num_key_value_heads",
+)
 #: model width
 HIDDEN: Final = (
     "hidden_size", "d_model", "n_embd", "dim", "emb_dim", "d_embed", "embed_dim", "model_dim", "width",
@@ -35,7 +38,7 @@ HIDDEN: Final = (
 #: per-head width, where the config has an explicit one
 HEAD_DIM: Final = (
     "head_dim", "d_kv", "d_head", "attention_head_size", "kv_channels", "dim_head", "head_size", "linear_key_head_dim",
-    "linear_value_head_dim", "linear_head_dim",
+    "linear_value_head_dim", "linear_head_dim", "swa_head_dim",
 )
 #: feed-forward width
 INTERMEDIATE: Final = (
@@ -86,7 +89,7 @@ SSM_HEAD_DIM: Final = ("mamba_d_head", "mamba_headdim", "mamba_head_dim")
 SSM_INNER: Final = ("mamba_d_ssm",)
 #: multi-head latent attention (DeepSeek-style): per-head widths follow the drawn head width, ranks are small
 MLA_HEAD_DIMS: Final = ("qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim")
-MLA_SMALL: Final = {"kv_lora_rank": 16, "q_lora_rank": 16}
+MLA_SMALL: Final = {"kv_lora_rank": 16, "q_lora_rank": 16, "o_lora_rank": 16}
 #: sparse-attention indexer heads (DeepSeek-V3.2 style), which split off a rotary part as wide as the head width
 INDEXER_HEAD_DIM: Final = ("index_head_dim", "indexer_head_dim")
 #: vision sub-configs: tiny images

@@ -8,6 +8,7 @@ gates are looked up by the task mapping's model type (the name the zoo shows).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -23,13 +24,15 @@ MakeInputs = Callable[..., dict[str, Any]]
 
 @dataclass(frozen=True)
 class Gate:
-    """A statement that holds only for some transformers versions (PEP 440 specifier; "" means all)."""
+    """A statement that holds only for some transformers versions (PEP 440 specifier; "" means all), and only for
+    some tasks when ``tasks`` names them (a model type can head several tasks)."""
 
     transformers: str
     reason: str
+    tasks: tuple[str, ...] = ()
 
-    def applies(self) -> bool:
-        return versions.matches("transformers", self.transformers)
+    def applies(self, task: str | None = None) -> bool:
+        return versions.matches("transformers", self.transformers) and (not self.tasks or task in self.tasks)
 
 
 @dataclass(frozen=True)
@@ -61,9 +64,9 @@ class ArchRecord:
     #: why the record exists, for readers of the zoo table
     note: str = ""
 
-    def unsupported_reason(self) -> str | None:
+    def unsupported_reason(self, task: str | None = None) -> str | None:
         for gate in self.unsupported:
-            if gate.applies():
+            if gate.applies(task):
                 return gate.reason
         return None
 
@@ -87,9 +90,12 @@ def _all_records() -> tuple[ArchRecord, ...]:
     return text.RECORDS + multimodal.RECORDS
 
 
-_BY_TYPE = _index(_all_records())
+@functools.cache
+def _by_type() -> dict[str, ArchRecord]:
+    """The index, built on first use: a family module imported first (it imports this one) must finish first."""
+    return _index(_all_records())
 
 
 def record_for(model_type: str | None) -> ArchRecord:
     """The record of ``model_type``, or the generic one."""
-    return _BY_TYPE.get(model_type or "", GENERIC)
+    return _by_type().get(model_type or "", GENERIC)

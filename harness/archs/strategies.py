@@ -10,15 +10,19 @@ what names cannot tell.
 from __future__ import annotations
 
 import functools
-import inspect
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from hypothesis import strategies as st
 
 from harness.archs import fields as F
+from harness.archs import introspect as I
+from harness.archs import layerlists
+from harness.archs.introspect import Unbuildable
 from harness.archs.records import ArchRecord, record_for
 from harness.archs.tasks import model_class
+
+__all__ = ["RESERVED_IDS", "ArchSpec", "Unbuildable", "arch_spec"]
 
 #: token ids at the bottom of the vocabulary reserved for special tokens; text inputs are drawn above them
 RESERVED_IDS = 16
@@ -26,10 +30,6 @@ RESERVED_IDS = 16
 _SLOTS_PER_LEVEL = RESERVED_IDS // 2
 #: fields a task sets wherever the config has them: an encoder's causal-LM head runs causally only as a decoder
 _TASK_FIELDS: dict[str, dict[str, Any]] = {"causal-lm": {"is_decoder": True}}
-
-
-class Unbuildable(Exception):
-    """The architecture cannot be drawn in this environment; the message says why (shown as data, not hidden)."""
 
 
 @dataclass(frozen=True)
@@ -49,117 +49,6 @@ class ArchSpec:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ArchSpec:
         return cls(**data)
-
-
-@functools.cache
-def _base_keys() -> frozenset[str]:
-    from transformers import PretrainedConfig
-
-    return frozenset(PretrainedConfig().to_dict())
-
-
-@functools.cache
-def _defaults(config_cls: type) -> dict[str, Any]:
-    try:
-        return config_cls().to_dict()
-    except Exception as exc:  # noqa: BLE001 - any failure here is a reason to report, not a crash
-        raise Unbuildable(f"{config_cls.__name__}() has no usable defaults: {exc}") from exc
-
-
-@functools.cache
-def _params(config_cls: type) -> dict[str, inspect.Parameter]:
-    """The named ``__init__`` parameters of ``config_cls``."""
-    skip = (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)
-    params = inspect.signature(config_cls.__init__).parameters
-    return {name: p for name, p in params.items() if name != "self" and p.kind not in skip}
-
-
-@functools.cache
-def _declared(config_cls: type) -> frozenset[str]:
-    """Fields the config class takes, after its attribute_map (names it owns, not the base class's)."""
-    params = set(_params(config_cls))
-    own = (params | set(_defaults(config_cls))) - _base_keys()
-    return frozenset(own | {"vocab_size", "pad_token_id", "bos_token_id", "eos_token_id"} & params)
-
-
-@functools.cache
-def _computed(config_cls: type) -> frozenset[str]:
-    """Fields the config computes from others when not given, which the strategy leaves to it: those kept without
-    an ``__init__`` parameter (per-layer lists aside), and parameters defaulting to None that the default instance
-    fills in (e.g. DeepSeek's ``qk_head_dim``), unless their role is one the strategy varies on purpose."""
-    params, defaults = _params(config_cls), _defaults(config_cls)
-    unnamed = _declared(config_cls) - set(params) - set(F.LAYER_LISTS) if params else frozenset()
-    filled = {n for n, p in params.items() if p.default is None and defaults.get(n) is not None}
-    return frozenset(unnamed | (filled - F.DRAWN_EVEN_IF_COMPUTED))
-
-
-@functools.cache
-def _settable(config_cls: type) -> frozenset[str]:
-    return _declared(config_cls) - _computed(config_cls)
-
-
-def _present(config_cls: type, names: tuple[str, ...]) -> list[str]:
-    """Actual field names of ``config_cls`` among ``names`` (aliases resolved through attribute_map) that the
-    strategy may set."""
-    amap = getattr(config_cls, "attribute_map", {}) or {}
-    settable = _settable(config_cls)
-    found = []
-    for name in names:
-        # the attribute a name maps to, or the name itself where the config takes the alias as its parameter
-        actual = next((c for c in (amap.get(name, name), name) if c in settable), None)
-        if actual is not None and actual not in found:
-            found.append(actual)
-    return found
-
-
-def _distinct(entries: list[Any]) -> list[Any]:
-    """The kinds in a per-layer list, in order of first appearance."""
-    return list(dict.fromkeys(entries))
-
-
-def _shrink_layer_list(value: list[Any] | str, layers: int) -> list[Any] | str:
-    """The first ``layers`` entries of a per-layer list or pattern string, with every kind of the original kept:
-    a kind missing from the head replaces a repeated entry, from the end (``layers`` is at least the kind count)."""
-    head = list(value[:layers])
-    for kind in _distinct(list(value)):
-        if kind in head:
-            continue
-        repeated = next(i for i in reversed(range(len(head))) if head.count(head[i]) > 1)
-        head[repeated] = kind
-    return "".join(head) if isinstance(value, str) else head
-
-
-def _shrink_index_list(value: list[Any] | None, layers: int) -> list[int]:
-    """Layer indices below ``layers``; the last layer when none is left of a list that named some, or when the
-    default names none (a hybrid's attention layers: prefix tuning needs one)."""
-    kept = [i for i in value or () if isinstance(i, int) and 0 <= i < layers]
-    return kept or ([layers - 1] if value is None or value else [])
-
-
-@functools.cache
-def _layer_lists(config_cls: type) -> tuple[str, ...]:
-    """Per-layer list fields: the named ones, and any list default as long as the default layer count (over 2)."""
-    defaults = _defaults(config_cls)
-    depth = next((defaults[n] for n in _present(config_cls, F.LAYERS) if isinstance(defaults.get(n), int)), 0)
-    found = []
-    for name in sorted(_settable(config_cls)):
-        value = defaults.get(name)
-        if name in F.LAYER_INDEX_LISTS or not isinstance(value, (list, str)) or not value:
-            continue
-        named = name in F.LAYER_LISTS
-        if (named or (isinstance(value, list) and depth > 2 and len(value) == depth)) and _hashable(value):
-            found.append(name)
-    return tuple(found)
-
-
-def _hashable(value: list[Any] | str) -> bool:
-    return all(isinstance(v, (str, int, float, bool, type(None))) for v in value)
-
-
-def _kinds(config_cls: type) -> int:
-    """The most kinds of layer any per-layer list holds: the fewest layers that keep them all."""
-    defaults = _defaults(config_cls)
-    return max((len(_distinct(list(defaults[n]))) for n in _layer_lists(config_cls)), default=1)
 
 
 def _special_ids(defaults: dict[str, Any], level: int) -> dict[str, Any]:
@@ -189,52 +78,6 @@ def _special_ids(defaults: dict[str, Any], level: int) -> dict[str, Any]:
         elif isinstance(value, list) and value and all(isinstance(v, int) and v >= 0 for v in value):
             out[key] = [remap(v) for v in value]
     return out
-
-
-def issubclass_safe(value: Any, base: type) -> bool:
-    return isinstance(value, type) and issubclass(value, base)
-
-
-@functools.cache
-def _has_defaults(config_cls: type) -> bool:
-    try:
-        _defaults(config_cls)
-    except Unbuildable:
-        return False
-    return True
-
-
-@functools.cache
-def _subconfigs(config_cls: type) -> dict[str, type]:
-    """Sub-configs (text, vision, encoder, decoder, …) → their config class: those of a default instance, and the
-    record's parts (sub-configs a default leaves out, or all of them for a composite without defaults)."""
-    from transformers import CONFIG_MAPPING, PretrainedConfig
-
-    parts = record_for(getattr(config_cls, "model_type", "")).parts
-    declared = getattr(config_cls, "sub_configs", {}) or {}
-    found = {
-        key: declared[key] if issubclass_safe(declared.get(key), PretrainedConfig) else CONFIG_MAPPING[model_type]
-        for key, model_type in parts.items()
-    }
-    if _has_defaults(config_cls):
-        instance = config_cls()
-        found.update(
-            (key, type(value)) for key, value in vars(instance).items()
-            if isinstance(value, PretrainedConfig) and key in _defaults(config_cls)
-        )
-    return dict(sorted(found.items()))
-
-
-def _fallback_widths(config_cls: type, chosen: dict[str, Any], hidden: int) -> dict[str, int]:
-    """Large integer widths the role tables do not name, set to the hidden size (a record can override)."""
-    defaults = _defaults(config_cls)
-    return {
-        name: hidden
-        for name in sorted(_settable(config_cls) - set(chosen))
-        if isinstance(defaults.get(name), int) and not isinstance(defaults[name], bool)
-        and defaults[name] >= F.FALLBACK_MIN and name.endswith(F.FALLBACK_WIDTH_SUFFIXES)
-        and not name.endswith(F.TOKEN_ID_SUFFIXES)
-    }
 
 
 @st.composite
@@ -267,32 +110,10 @@ def _set_if_used(out: dict[str, Any], defaults: dict[str, Any], names: list[str]
 
 
 @st.composite
-def _own_fields(draw: st.DrawFn, config_cls: type, rec: ArchRecord, vocab: int | None) -> tuple[dict[str, Any], int | None]:
-    """Overrides for the fields of one config level (not its sub-configs), and its vocabulary (None without token
-    fields): ``vocab`` where the composite has drawn one already."""
-    defaults = _defaults(config_cls)
-    present = functools.partial(_present, config_cls)
+def _experts(draw: st.DrawFn, config_cls: type, layers: int) -> dict[str, Any]:
+    """MoE fields: few experts, top-k at most their count, MoE from the last layer on, one routing group."""
+    defaults, present = I.defaults(config_cls), functools.partial(I.present, config_cls)
     out: dict[str, Any] = {}
-    min_layers = max(rec.min_layers, _kinds(config_cls))
-    grouped = bool(present(F.KV_HEADS)) and not present(F.MLA_HEAD_DIMS)  # latent attention expands kv to every head
-    g = draw(_geometry(rec, grouped, bool(present(F.HEAD_DIM)), min_layers))
-    role_values = (
-        (F.LAYERS, g["layers"]), (F.HEADS, g["heads"]), (F.KV_HEADS, g["kv_heads"]), (F.HIDDEN, g["hidden"]),
-        (F.HEAD_DIM, g["head_dim"]), (F.INTERMEDIATE, g["intermediate"]), (F.MLA_HEAD_DIMS, g["head_dim"]),
-    )
-    for names, value in role_values:
-        for name in present(names):
-            out[name] = value
-    if present(F.VOCAB) and vocab is None:
-        vocab = draw(st.integers(96, 256))
-    for name in present(F.VOCAB):
-        out[name] = vocab
-    positions = draw(st.sampled_from((64, 128)))
-    for name in present(F.POSITIONS):
-        out[name] = positions
-    for name in present(F.WINDOWS):
-        if defaults.get(name) is not None:
-            out[name] = draw(st.sampled_from((4, 64)))  # 4 is shorter than most drawn sequences
     experts = draw(st.sampled_from((2, 4)))
     for name in present(F.EXPERTS):
         if defaults.get(name) != 0:  # None: a broken default the family never runs with; 0: MoE switched off
@@ -300,26 +121,71 @@ def _own_fields(draw: st.DrawFn, config_cls: type, rec: ArchRecord, vocab: int |
     for name in present(F.TOP_K):
         if defaults.get(name) != 0:
             out[name] = draw(st.integers(1, experts))
-    _set_if_used(out, defaults, present(F.DENSE_PREFIX), g["layers"] - 1)
+    _set_if_used(out, defaults, present(F.DENSE_PREFIX), layers - 1)
     for name in present(tuple(F.MOE_SMALL)):  # a None here is a broken default, as for the expert counts
         out[name] = F.MOE_SMALL[name]
+    return out
+
+
+def _small_parts(config_cls: type, g: dict[str, int]) -> dict[str, Any]:
+    """SSM, latent-attention and vision fields: small constants, and the SSM head width derived from the drawn
+    width (Mamba-2 style heads x head width = expand x hidden)."""
+    defaults, present = I.defaults(config_cls), functools.partial(I.present, config_cls)
+    out: dict[str, Any] = {}
     for table in (F.SSM_SMALL, F.MLA_SMALL, F.VISION_SMALL):
-        for name in present(tuple(table)):
-            _set_if_used(out, defaults, [name], table[name])
+        out.update((name, table[name]) for name in present(tuple(table)) if defaults.get(name) is not None)
     ssm_inner = next((out[n] for n in present(F.SSM_EXPAND) if n in out), 2) * g["hidden"]
     _set_if_used(out, defaults, present(F.SSM_HEADS), 2)
     _set_if_used(out, defaults, present(F.SSM_HEAD_DIM), ssm_inner // 2)
     _set_if_used(out, defaults, present(F.SSM_INNER), ssm_inner)
     _set_if_used(out, defaults, present(F.INDEXER_HEAD_DIM), 2 * g["head_dim"])
-    for name in _layer_lists(config_cls):  # a per-layer list of a role's value (Gemma3n's widths) repeats it
-        out[name] = [out[name]] * g["layers"] if name in out else _shrink_layer_list(defaults[name], g["layers"])
-    for name in present(F.LAYER_INDEX_LISTS):
-        if isinstance(defaults.get(name), (list, type(None))):
-            out[name] = _shrink_index_list(defaults.get(name), g["layers"])
     for name in present(F.ROTARY):
         if isinstance(defaults.get(name), int):
             out[name] = g["head_dim"] // 2
-    out.update(_fallback_widths(config_cls, out, g["hidden"]))
+    return out
+
+
+def _per_layer(config_cls: type, chosen: dict[str, Any], layers: int) -> dict[str, Any]:
+    """Per-layer lists at the drawn depth; a per-layer list of a role's value (Gemma3n's widths) repeats it."""
+    defaults = I.defaults(config_cls)
+    out: dict[str, Any] = {}
+    for name in layerlists.kind_lists(config_cls):
+        out[name] = [chosen[name]] * layers if name in chosen else layerlists.shrink_kinds(defaults[name], layers)
+    for name in I.present(config_cls, F.LAYER_INDEX_LISTS):
+        if isinstance(defaults.get(name), (list, type(None))):
+            out[name] = layerlists.shrink_indices(defaults.get(name), layers)
+    return out
+
+
+@st.composite
+def _own_fields(
+    draw: st.DrawFn, config_cls: type, rec: ArchRecord, vocab: int | None
+) -> tuple[dict[str, Any], int | None]:
+    """Overrides for the fields of one config level (not its sub-configs), and its vocabulary (None without token
+    fields): ``vocab`` where the composite has drawn one already."""
+    defaults, present = I.defaults(config_cls), functools.partial(I.present, config_cls)
+    min_layers = max(rec.min_layers, layerlists.fewest_layers(config_cls))
+    grouped = bool(present(F.KV_HEADS)) and not present(F.MLA_HEAD_DIMS)  # latent attention expands kv to every head
+    g = draw(_geometry(rec, grouped, bool(present(F.HEAD_DIM)), min_layers))
+    out: dict[str, Any] = {}
+    role_values = (
+        (F.LAYERS, g["layers"]), (F.HEADS, g["heads"]), (F.KV_HEADS, g["kv_heads"]), (F.HIDDEN, g["hidden"]),
+        (F.HEAD_DIM, g["head_dim"]), (F.INTERMEDIATE, g["intermediate"]), (F.MLA_HEAD_DIMS, g["head_dim"]),
+    )
+    for names, value in role_values:
+        out.update((name, value) for name in present(names))
+    if present(F.VOCAB) and vocab is None:
+        vocab = draw(st.integers(96, 256))
+    out.update((name, vocab) for name in present(F.VOCAB))
+    positions = draw(st.sampled_from((64, 128)))
+    out.update((name, positions) for name in present(F.POSITIONS))
+    for name in present(F.WINDOWS):
+        if defaults.get(name) is not None:
+            out[name] = draw(st.sampled_from((4, 64)))  # 4 is shorter than most drawn sequences
+    out.update(draw(_experts(config_cls, g["layers"])))
+    out.update(_small_parts(config_cls, g))
+    out.update(_per_layer(config_cls, out, g["layers"]))
+    out.update(I.fallback_widths(config_cls, out, g["hidden"]))
     return out, vocab if present(F.VOCAB) else None
 
 
@@ -335,17 +201,18 @@ def _overrides(
     rec = record_for(getattr(config_cls, "model_type", ""))
     out: dict[str, Any] = {}
     tokens: int | None = None
-    subconfigs = _subconfigs(config_cls)
+    subconfigs = I.subconfigs(config_cls)
     for key, sub_cls in subconfigs.items():
         sub, sub_vocab = draw(_overrides(sub_cls, level + 1, vocab))
         out[key] = {"model_type": getattr(sub_cls, "model_type", ""), **sub}
-        vocab = tokens = vocab if vocab is not None else sub_vocab
-    if _has_defaults(config_cls):  # a composite without defaults of its own is only its parts
+        tokens = tokens if tokens is not None else sub_vocab
+        vocab = vocab if vocab is not None else sub_vocab
+    if I.has_defaults(config_cls):  # a composite without defaults of its own is only its parts
         own, own_vocab = draw(_own_fields(config_cls, rec, vocab))
         out.update(own)
         tokens = own_vocab if own_vocab is not None else tokens
         if tokens is not None:
-            out.update(_special_ids(_defaults(config_cls), level=1 if level == 0 and subconfigs else 0))
+            out.update(_special_ids(I.defaults(config_cls), level=1 if level == 0 and subconfigs else 0))
     if rec.derive is not None:
         out.update(rec.derive(out))
     out.update(rec.fixed)
@@ -357,12 +224,12 @@ def _overrides(
 def arch_spec(model_type: str, task: str) -> st.SearchStrategy[ArchSpec]:
     """Tiny configs for (model_type, task); raises :class:`Unbuildable` when the family cannot be drawn here."""
     config_cls = model_class(task, model_type).config_class
-    reason = record_for(model_type).unsupported_reason()
+    reason = record_for(model_type).unsupported_reason(task)
     if reason:
         raise Unbuildable(reason)
     if not record_for(getattr(config_cls, "model_type", "")).parts:
-        _defaults(config_cls)  # fail eagerly, with the reason, when the config has no usable defaults nor parts
-    takes = _base_keys() | set(_params(config_cls))
+        I.defaults(config_cls)  # fail eagerly, with the reason, when the config has no usable defaults nor parts
+    takes = I.base_keys() | set(I.params(config_cls))
     task_fields = {k: v for k, v in _TASK_FIELDS.get(task, {}).items() if k in takes}
 
     @st.composite
@@ -377,4 +244,3 @@ def arch_spec(model_type: str, task: str) -> st.SearchStrategy[ArchSpec]:
         )
 
     return spec()
-

@@ -38,11 +38,13 @@ class ZooRow:
 
 
 def _reason(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
-    return text[:300]
+    """The exception in one line: its first lines (validation errors put the cause on the second), shortened."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return f"{type(exc).__name__}: {' '.join(lines[:3])}"[:300]
 
 
-def _missing_package(exc: BaseException) -> str | None:
+def missing_package(exc: BaseException) -> str | None:
+    """``needs <package>`` when ``exc`` says an optional package is missing, else None."""
     match = _MISSING_PACKAGE.search(str(exc))
     if isinstance(exc, ImportError) or match:
         name = next((g for g in (match.groups() if match else ()) if g), "an optional package")
@@ -75,7 +77,7 @@ def survey_one(model_type: str, task: str, seed: int = 0) -> ZooRow:
     except CaseTimeout as exc:
         row.status, row.reason = "timeout", f"{stage.split('-')[0]} {exc}"
     except Exception as exc:  # noqa: BLE001 - every failure becomes a row with its reason
-        missing = _missing_package(exc)
+        missing = missing_package(exc)
         row.status, row.reason = ("missing-package", missing) if missing else (stage, _reason(exc))
     return row
 

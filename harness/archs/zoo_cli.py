@@ -53,7 +53,9 @@ def _print_totals(rows: list[zoo.ZooRow]) -> None:
         total = sum(counts.values())
         detail = ", ".join(f"{n} {s}" for s, n in counts.most_common() if s != "ok")
         print(f"{task:<19} {counts['ok']:>4}/{total:<4} ok" + (f"   ({detail})" if detail else ""))
-    built = [r.build_ms for r in rows if r.status == "ok"]
-    if built:
-        print(f"median build {statistics.median(built):.1f} ms, largest model {max(r.n_params for r in rows):,} "
+    ok = [r for r in rows if r.status == "ok"]
+    if ok:
+        slowest = max(ok, key=lambda r: r.forward_ms)
+        print(f"median build {statistics.median(r.build_ms for r in ok):.1f} ms, slowest forward "
+              f"{slowest.forward_ms:.1f} ms ({slowest.model_type}), largest model {max(r.n_params for r in ok):,} "
               "parameters")

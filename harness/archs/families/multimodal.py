@@ -13,7 +13,7 @@ import inspect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from harness.archs.strategies import ArchSpec
 
 TASK = "image-text-to-text"
+#: the pixel side of images for towers whose config names no image size
+_IMAGE_SIDE = 32
 
 #: vision towers that prepend a CLS token to their patch sequence
 _CLS_TOWERS = frozenset({"clip_vision_model", "internvl_vision", "blip_2_vision_model", "instructblip_vision_model"})
@@ -53,19 +55,25 @@ class Layout:
     extras: Extras | None = None
     #: ``prefix(config)``: positions the model itself puts before the text (image features it prepends)
     prefix: Callable[[Any], int] | None = None
-    #: the text is what a decoder reads (``decoder_input_ids``), the image what its encoder reads
-    decoder_text: bool = False
+    #: where the text goes: after the image segment in ``input_ids`` ("input"); only to a decoder that
+    #: cross-attends to an image encoder ("decoder"); or both after the segment and to the decoder ("both")
+    text: Literal["input", "decoder", "both"] = "input"
+    #: where the language model sits when the generic search (:func:`language_model`) would find the wrong part
+    language_model: str | None = None
 
     def placeholder_id(self, config: Any) -> int | None:
         """The id of the placeholder token in ``config`` (None for layouts without placeholders)."""
         return None if self.placeholder is None else _token(config, self.placeholder)
 
     def text_key(self) -> str:
-        return "decoder_input_ids" if self.decoder_text else "input_ids"
+        """The input that holds the image segment (when there is one) and the text."""
+        return "decoder_input_ids" if self.text == "decoder" else "input_ids"
 
     def positions(self, config: Any, inputs: dict[str, torch.Tensor]) -> int:
-        """The sequence length of the logits for ``inputs``: the text key's length plus any prefix."""
-        return inputs[self.text_key()].shape[1] + (self.prefix(config) if self.prefix else 0)
+        """The sequence length of the logits for ``inputs``: the decoder's, or the text key's plus any prefix."""
+        if self.text != "input":
+            return inputs["decoder_input_ids"].shape[1]
+        return inputs["input_ids"].shape[1] + (self.prefix(config) if self.prefix else 0)
 
 
 # ---- config helpers ---------------------------------------------------------------------------------------------
@@ -155,12 +163,20 @@ def _text_ids(vocab: int, shape: tuple[int, int], generator: torch.Generator) ->
     return torch.randint(RESERVED_IDS, vocab, shape, generator=generator)
 
 
-def _renamed(spec: ArchSpec, inputs: dict[str, Any]) -> dict[str, Any]:
-    """``pixel_values_images`` (Video-LLaVA before 5.x) passed as ``pixel_values`` where the forward names that."""
-    from harness.archs.build import forward_parameters  # build imports the records: import it late
+#: pixel inputs that later releases renamed ``pixel_values`` (the old name lingers as a deprecated alias)
+_OLD_PIXEL_NAMES = ("pixel_values_images", "image_patches")
 
-    if "pixel_values_images" in inputs and "pixel_values" in (forward_parameters(spec.task, spec.model_type) or ()):
-        inputs["pixel_values"] = inputs.pop("pixel_values_images")
+
+@functools.cache
+def _named_inputs(model_type: str) -> frozenset[str]:
+    return frozenset(inspect.signature(model_class(TASK, model_type).forward).parameters)
+
+
+def _renamed(spec: ArchSpec, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Pixels under an older name passed as ``pixel_values`` where the forward names that."""
+    for old in _OLD_PIXEL_NAMES:
+        if old in inputs and "pixel_values" in _named_inputs(spec.model_type):
+            inputs["pixel_values"] = inputs.pop(old)
     return inputs
 
 
@@ -171,8 +187,10 @@ def _make_inputs(layout: Layout) -> MakeInputs:
         images = layout.images(config, batch, generator)
         text = _text_ids(spec.vocab, (batch, length), generator)
         ids = torch.cat([torch.tensor(images.tokens, dtype=torch.long).expand(batch, -1), text], dim=1)
-        mask = "decoder_attention_mask" if layout.decoder_text else "attention_mask"
+        mask = "decoder_attention_mask" if layout.text == "decoder" else "attention_mask"
         inputs = {layout.text_key(): ids, mask: torch.ones_like(ids), **images.tensors}
+        if layout.text == "both":
+            inputs.update(decoder_input_ids=text.clone(), decoder_attention_mask=torch.ones_like(text))
         if layout.extras is not None:
             inputs.update(layout.extras(config, ids))
         return _renamed(spec, inputs)
@@ -192,22 +210,26 @@ def layout_of(config: Any) -> Layout | None:
 # ---- the language model inside ----------------------------------------------------------------------------------
 
 #: where composite models keep the decoder that takes ``past_key_values`` from the outer forward, newest first;
-#: Qwen2-VL before 4.48 keeps the text decoder itself as ``model``, so that path comes last (GIT has none: its
-#: one stack reads image and text together)
+#: Qwen2-VL before 4.48 keeps the text decoder itself as ``model``, so that path comes last
 _LANGUAGE_MODEL_PATHS = ("model.language_model", "language_model", "model.text_model", "text_model", "text_decoder",
                          "decoder", "model")
+#: submodules that mark a module as more than a language model (it also reads the image)
+_VISION_PARTS = ("vision_tower", "vision_model", "visual", "image_encoder", "vision_embed_tokens", "vqmodel")
 
 
 def language_model(model: torch.nn.Module) -> torch.nn.Module:
-    """The language-model submodule of a built multimodal model: the part the outer forward hands its cache to."""
-    for path in _LANGUAGE_MODEL_PATHS:
+    """The language-model submodule of a built multimodal model: the text decoder the outer forward hands the merged
+    sequence and its cache to. Models whose one stack also reads the image (GIT, Idefics, Chameleon) have none."""
+    layout = layout_of(model.config) if hasattr(model, "config") else None
+    for path in (layout.language_model,) if layout and layout.language_model else _LANGUAGE_MODEL_PATHS:
         found: Any = model
         for part in path.split("."):
             found = getattr(found, part, None)
-        if isinstance(found, torch.nn.Module):
+        if isinstance(found, torch.nn.Module) and not any(hasattr(found, p) for p in _VISION_PARTS):
             return found
     raise LookupError(
-        f"{type(model).__name__} has no language model at any of {_LANGUAGE_MODEL_PATHS}; add its path there"
+        f"{type(model).__name__} has no language model without a vision part at any of {_LANGUAGE_MODEL_PATHS}; "
+        "if it has one elsewhere, add its path there"
     )
 
 
@@ -254,10 +276,9 @@ def _gemma3_tokens(o: dict[str, Any]) -> dict[str, Any]:
     return {"mm_tokens_per_image": 4}
 
 
-def _text_width(o: dict[str, Any]) -> dict[str, Any]:
+def _text_width(*names: str) -> Derive:
     """Outer width fields that must equal the text model's."""
-    hidden = o["text_config"]["hidden_size"]
-    return {"hidden_size": hidden, "projection_dim": hidden}
+    return lambda o: dict.fromkeys(names, o["text_config"]["hidden_size"])
 
 
 def _llama4_adapter(o: dict[str, Any]) -> dict[str, Any]:
@@ -414,20 +435,23 @@ def _qwen_tower(vision: dict[str, Any], text_hidden: int) -> dict[str, Any]:
             "deepstack_visual_indexes": [0], "num_position_embeddings": 16}
 
 
-def _patch_grid(wrap: tuple[str, str]) -> DrawImages:
-    """A drawn grid of patches (a multiple of the merge size per side, one temporal frame), flattened as the
-    Qwen-VL processors do; the placeholders sit between the two ``wrap`` tokens."""
+def _patch_grid(wrap: tuple[str, str], square_patches: bool = False) -> DrawImages:
+    """A drawn grid of patches (a multiple of the merge size per side, one temporal frame) as the Qwen-VL processors
+    lay it out: flattened (channels x frames x patch x patch), or as ``square_patches`` (channels, patch, patch);
+    the placeholders sit between the two ``wrap`` tokens."""
 
     def images(config: Any, batch: int, generator: torch.Generator) -> Images:
         vision = config.vision_config
         merge = int(vision.spatial_merge_size)
         rows, cols = (merge * int(v) for v in torch.randint(1, 3, (2,), generator=generator))
-        channels = int(_get(vision, "in_channels", "in_chans", "num_channels"))
-        patch = channels * int(getattr(vision, "temporal_patch_size", 1)) * _side(vision.patch_size) ** 2
+        channels, side = int(_get(vision, "in_channels", "in_chans", "num_channels")), _side(vision.patch_size)
+        if square_patches:
+            pixels = _pixels(generator, batch * rows * cols, channels, side, side)
+        else:
+            pixels = _pixels(generator, batch * rows * cols, channels * int(vision.temporal_patch_size) * side**2)
         count = rows * cols // merge**2
         tokens = [_token(config, wrap[0]), *[_token(config, "image_token_id")] * count, _token(config, wrap[1])]
-        return Images(tokens, {"pixel_values": _pixels(generator, batch * rows * cols, patch),
-                               "image_grid_thw": torch.tensor([[1, rows, cols]] * batch)})
+        return Images(tokens, {"pixel_values": pixels, "image_grid_thw": torch.tensor([[1, rows, cols]] * batch)})
 
     return images
 
@@ -570,19 +594,30 @@ def _vision_text_pair(o: dict[str, Any]) -> dict[str, Any]:
 _PIX2STRUCT_SIDE = 4
 
 
-def _flattened_patches(config: Any, batch: int, generator: torch.Generator) -> Images:
-    """Pix2Struct: a drawn grid of flattened patches, each led by its (1-based) row and column, padded to the
-    table size with zero patches that the encoder mask leaves out."""
+def _flat_patch_grid(vision: Any, batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pix2Struct-style flattened patches of a drawn grid, each led by its (1-based) row and column, padded to the
+    table size with zero patches, and the mask of the real ones."""
     rows, cols = (int(v) for v in torch.randint(1, _PIX2STRUCT_SIDE + 1, (2,), generator=generator))
-    width = int(config.vision_config.patch_embed_hidden_size)
-    slots = _PIX2STRUCT_SIDE**2
+    width, slots = int(vision.patch_embed_hidden_size), _PIX2STRUCT_SIDE**2
     grid = torch.cartesian_prod(torch.arange(1, rows + 1), torch.arange(1, cols + 1)).float()
     patches = torch.zeros(batch, slots, 2 + width)
     patches[:, : rows * cols, :2] = grid
     patches[:, : rows * cols, 2:] = _pixels(generator, batch, rows * cols, width)
     mask = torch.zeros(batch, slots, dtype=torch.long)
     mask[:, : rows * cols] = 1
+    return patches, mask
+
+
+def _flattened_patches(config: Any, batch: int, generator: torch.Generator) -> Images:
+    """Pix2Struct: the encoder reads the flattened patches under their mask; the text goes to the decoder."""
+    patches, mask = _flat_patch_grid(config.vision_config, batch, generator)
     return Images([], {"flattened_patches": patches, "attention_mask": mask})
+
+
+def _kosmos25(config: Any, batch: int, generator: torch.Generator) -> Images:
+    """Kosmos-2.5: flattened patches; the latent queries fill the positions the position mask marks."""
+    patches, _ = _flat_patch_grid(config.vision_config, batch, generator)
+    return Images([_UNNAMED_PLACEHOLDER] * int(config.latent_query_num), {"flattened_patches": patches})
 
 
 def _same_width(o: dict[str, Any]) -> dict[str, Any]:
@@ -595,8 +630,183 @@ def _git_prefix(config: Any) -> int:
     return _grid(config) ** 2 + 1
 
 
+def _aria(o: dict[str, Any]) -> dict[str, Any]:
+    """Aria's projector maps a patch count to a query count: the tiny grid's 16 patches to 4 queries."""
+    vision = o["vision_config"]
+    return {"projector_patch_to_query_dict": {(vision["image_size"] // vision["patch_size"]) ** 2: 4}}
+
+
+def _aria_queries(config: Any) -> int:
+    return int(config.projector_patch_to_query_dict[_grid(config) ** 2])
+
+
+def _masked(count: Callable[[Any], int]) -> DrawImages:
+    """A square image with its (all-valid) pixel mask."""
+    plain = _fixed(count)
+
+    def images(config: Any, batch: int, generator: torch.Generator) -> Images:
+        drawn = plain(config, batch, generator)
+        pixels = drawn.tensors["pixel_values"]
+        mask = torch.ones(pixels.shape[0], *pixels.shape[-2:], dtype=torch.bool)
+        return Images(drawn.tokens, {"pixel_values": pixels, "pixel_mask": mask})
+
+    return images
+
+
+def _naflex(config: Any, batch: int, generator: torch.Generator) -> Images:
+    """SigLIP2 at native resolution (LFM2-VL): a drawn grid of flattened patches (a multiple of the downsample
+    factor per side), padded to the tower's patch budget, with its shape and validity mask."""
+    vision, factor = config.vision_config, int(config.downsample_factor)
+    most = int(vision.num_patches)
+    rows, cols = (factor * int(v) for v in torch.randint(1, math.isqrt(most) // factor + 1, (2,), generator=generator))
+    patches = torch.zeros(batch, most, int(vision.num_channels) * _side(vision.patch_size) ** 2)
+    patches[:, : rows * cols] = _pixels(generator, batch, rows * cols, patches.shape[-1])
+    mask = torch.zeros(batch, most, dtype=torch.long)
+    mask[:, : rows * cols] = 1
+    return Images([_token(config, "image_token_id")] * (rows * cols // factor**2),
+                  {"pixel_values": patches, "spatial_shapes": torch.tensor([[rows, cols]] * batch),
+                   "pixel_attention_mask": mask})
+
+
+def _fuyu(config: Any, batch: int, generator: torch.Generator) -> Images:
+    """Fuyu: a drawn number of raw patches of one image per row, each embedded linearly into the place of one
+    placeholder."""
+    count = int(torch.randint(1, 9, (), generator=generator))
+    width = int(config.num_channels) * _side(config.patch_size) ** 2
+    return Images([_token(config, "image_token_id")] * count,
+                  {"image_patches": _pixels(generator, batch, 1, count, width)})
+
+
+def _hybrid_sam(o: dict[str, Any]) -> dict[str, Any]:
+    """DeepSeek-VL hybrid's SAM high-resolution tower: windows of 2 over its 4 x 4 grid, the first block global (the
+    aligner taps it)."""
+    return {"high_res_vision_config": {**o["high_res_vision_config"], "window_size": 2, "global_attn_indexes": [0]}}
+
+
+def _two_resolutions(config: Any, batch: int, generator: torch.Generator) -> Images:
+    """The image at the low-resolution tower's size and again at the high-resolution tower's."""
+    drawn = _fixed(_patch_tokens, placeholder="image_token_id")(config, batch, generator)
+    high = config.high_res_vision_config
+    size = _side(high.image_size)
+    return Images(drawn.tokens, {**drawn.tensors,
+                                 "high_res_pixel_values": _pixels(generator, batch, int(high.num_channels), size, size)})
+
+
+def _cross_attended(config: Any, batch: int, generator: torch.Generator) -> Images:
+    """Idefics: one image per row that the text cross-attends to (no placeholders in the text)."""
+    return Images([], {"pixel_values": _square(config, batch, generator).unsqueeze(1)})
+
+
+def _every_token_sees_the_image(config: Any, ids: torch.Tensor) -> dict[str, torch.Tensor]:
+    return {"image_attention_mask": torch.ones(*ids.shape, 1, dtype=torch.long)}
+
+
+def _janus_widths(o: dict[str, Any]) -> dict[str, Any]:
+    """Janus's understanding aligner and generation heads project to the text width."""
+    hidden = o["text_config"]["hidden_size"]
+    return {"vision_config": {**o["vision_config"], "projection_dim": hidden},
+            "vq_config": {**o["vq_config"], "projection_dim": hidden, "image_token_embed_dim": hidden}}
+
+
+#: codebook entries of the tiny VQ-GANs (their words need ids in the reserved band)
+_VQ_CODES = 4
+#: a tiny VQ-GAN: 32 channels (its group norms take 32 groups) at three levels, so a 16-pixel image is 4 x 4 codes
+_TINY_VQGAN = {"base_channels": 32, "latent_channels": 32, "embed_dim": 16, "channel_multiplier": [1, 1, 1],
+               "num_res_blocks": 1, "resolution": 16, "num_embeddings": _VQ_CODES}
+#: Emu3's VQ-VAE, as tiny: 3-D convolutions over two repeated frames, attention at no level
+_TINY_EMU3_VQ = {"base_channels": 32, "latent_channels": 4, "embed_dim": 4, "channel_multiplier": [1, 1, 1],
+                 "num_res_blocks": 1, "codebook_size": _VQ_CODES, "temporal_downsample_factor": 2,
+                 "attn_resolutions": [], "hidden_size": 32}
+#: the pixel side of Emu3's tiny images
+_EMU3_SIDE = 16
+
+
+def _image_words(word: Callable[[int], str], specials: tuple[str, ...] = ()) -> Derive:
+    """VQ families read images as words: each code names a vocabulary entry (``word(code)``). The ``<image>``
+    placeholder, the ``specials`` and the code words get ids in the free reserved band, so no drawn text id is an
+    image word."""
+
+    def derive(o: dict[str, Any]) -> dict[str, Any]:
+        used = {v for k, v in o.items() if k.endswith(("_token_id", "_token_index")) and isinstance(v, int)}
+        free = iter(i for i in range(8, 16) if i not in used)
+        names = ["<image>", *specials, *(word(code) for code in range(_VQ_CODES))]
+        vocabulary = {name: next(free) for name in names}
+        return {"vocabulary_map": vocabulary, "image_token_id": vocabulary["<image>"]}
+
+    return derive
+
+
+def _chameleon_word(code: int) -> str:
+    return "IMGIMG" + "".join(chr(ord("A") + int(digit)) for digit in str(code)) + "Z"
+
+
+def _emu3_word(code: int) -> str:
+    return f"<|visual token{code:06d}|>"
+
+
+def _vq_codes(config: Any) -> int:
+    vq = config.vq_config
+    return (int(vq.resolution) // 2 ** (len(vq.channel_multiplier) - 1)) ** 2
+
+
+def _vq_image(config: Any, batch: int, generator: torch.Generator) -> Images:
+    """A square image of the VQ-GAN's resolution, one placeholder per code it becomes."""
+    vq = config.vq_config
+    size = int(vq.resolution)
+    return Images([int(config.vocabulary_map["<image>"])] * _vq_codes(config),
+                  {"pixel_values": _pixels(generator, batch, int(vq.in_channels), size, size)})
+
+
+def _emu3_image(config: Any, batch: int, generator: torch.Generator) -> Images:
+    """A padded square image and its drawn true size (multiples of the VQ's downsampling): one placeholder per code
+    of the true size, plus an end-of-line per row of codes."""
+    vq = config.vq_config
+    factor = 2 ** (len(vq.channel_multiplier) - 1)
+    rows, cols = (int(v) for v in torch.randint(1, _EMU3_SIDE // factor + 1, (2,), generator=generator))
+    pixels = _pixels(generator, batch, int(vq.in_channels), _EMU3_SIDE, _EMU3_SIDE)
+    return Images([int(config.vocabulary_map["<image>"])] * rows * (cols + 1),
+                  {"pixel_values": pixels, "image_sizes": torch.tensor([[rows * factor, cols * factor]] * batch)})
+
+
+def _page(config: Any, batch: int, generator: torch.Generator) -> Images:
+    """UDOP: a square page image of the configured size (the config is flat, T5-style)."""
+    size = _side(config.image_size)
+    return Images([], {"pixel_values": _pixels(generator, batch, int(config.num_channels), size, size)})
+
+
+def _token_boxes(config: Any, ids: torch.Tensor) -> dict[str, torch.Tensor]:
+    """A box per token, tiling the page in reading order (a 4 x 4 grid of quarter-page cells)."""
+    cell = torch.arange(ids.shape[1]) % 16
+    x0, y0 = (cell % 4).float() / 4, (cell // 4).float() / 4
+    boxes = torch.stack([x0, y0, x0 + 0.25, y0 + 0.25], dim=-1)
+    return {"bbox": boxes.expand(ids.shape[0], -1, -1).contiguous()}
+
+
+def _davit_stage(o: dict[str, Any]) -> dict[str, Any]:
+    """Florence-2's DaViT tower as one stage (its fields are per-stage lists): 8 x 8 patches, windows of 2."""
+    width = o.get("embed_dim", 16)
+    return {"depths": [1], "patch_size": [8], "patch_stride": [8], "patch_padding": [0], "patch_prenorm": [False],
+            "embed_dim": [width], "num_heads": [2], "num_groups": [2], "window_size": 2}
+
+
+def _davit_tokens(config: Any) -> int:
+    """The tower's final grid (each stage a strided convolution), plus one token pooled over it."""
+    vision, side = config.vision_config, _IMAGE_SIDE
+    for kernel, stride, padding in zip(vision.patch_size, vision.patch_stride, vision.patch_padding):
+        side = (side + 2 * padding - kernel) // stride + 1
+    return side**2 + 1
+
+
+def _florence_image(config: Any, batch: int, generator: torch.Generator) -> Images:
+    return Images([_token(config, "image_token_id")] * _davit_tokens(config),
+                  {"pixel_values": _pixels(generator, batch, int(config.vision_config.in_channels), _IMAGE_SIDE,
+                                           _IMAGE_SIDE)})
+
+
 _QWEN_LAYOUT = Layout(_patch_grid(("vision_start_token_id", "vision_end_token_id")), placeholder="image_token_id",
                       extras=_mm_token_types)
+_PADDLE_LAYOUT = Layout(_patch_grid(("vision_start_token_id", "vision_end_token_id"), square_patches=True),
+                        placeholder="image_token_id", extras=_mm_token_types)
 _GLM_LAYOUT = Layout(_patch_grid(("image_start_token_id", "image_end_token_id")), placeholder="image_token_id",
                      extras=_mm_token_types)
 
@@ -620,6 +830,8 @@ RECORDS: tuple[ArchRecord, ...] = (
               "2 x 2, multimodal rotary positions") for mt in ("qwen2_vl", "qwen2_5_vl")),
     *(_record((mt,), _QWEN_LAYOUT, derive=_qwen_vl(mt), note="Qwen-VL layout")
       for mt in ("qwen3_vl", "qwen3_vl_moe", "cosmos3_omni", "qwen3_5", "qwen3_5_moe", "lfm3_vl")),
+    _record(("paddleocr_vl",), _PADDLE_LAYOUT, derive=_qwen_vl("paddleocr_vl"),
+            note="PaddleOCR-VL: the Qwen-VL layout with unflattened patches"),
     *(_record((mt,), _GLM_LAYOUT, derive=_qwen_vl(mt), note="GLM-4V: the Qwen-VL layout between image start/end")
       for mt in ("glm4v", "glm4v_moe", "glm46v", "glmga", "glm_ocr")),
     _record(("video_llava",), Layout(_fixed(_tower_tokens, pixel_name="pixel_values_images")),
@@ -640,15 +852,56 @@ RECORDS: tuple[ArchRecord, ...] = (
     _record(("git",), Layout(_plain, placeholder=None, prefix=_git_prefix),
             note="GIT: the image's tokens prepended to the text inside the model"),
     _record(("blip",), Layout(_plain, placeholder=None), note="BLIP: the text decoder cross-attends to the image"),
-    _record(("pix2struct",), Layout(_flattened_patches, placeholder=None, decoder_text=True), derive=_same_width,
+    _record(("pix2struct",), Layout(_flattened_patches, placeholder=None, text="decoder"), derive=_same_width,
             note="Pix2Struct: flattened patches for the encoder, the text for the decoder"),
     ArchRecord(("pix2struct_vision_model",), fixed={"seq_len": _PIX2STRUCT_SIDE + 1}, explicit_head_dim=False,
                note="row/column tables of the tiny patch grid (index 0 is padding); width = heads x d_kv"),
     ArchRecord(("pix2struct_text_model",), explicit_head_dim=False, note="width = heads x d_kv"),
-    _record(("vision-encoder-decoder",), Layout(_encoder_image, placeholder=None, decoder_text=True),
+    _record(("vision-encoder-decoder",), Layout(_encoder_image, placeholder=None, text="decoder"),
             parts={"encoder": "vit", "decoder": "gpt2"}, derive=_vision_text_pair,
             note="the generic vision encoder-decoder composite, as ViT to GPT-2"),
-    _record(("paligemma",), Layout(_fixed(_patch_tokens)), derive=_text_width, note="PaliGemma: one placeholder per SigLIP patch"),
+    _record(("aria",), Layout(_masked(_aria_queries)), derive=_aria,
+            note="Aria: cross-attention queries per image, counted by the patch-to-query map"),
+    _record(("lfm2_vl", "lfm2-vl"), Layout(_naflex, placeholder="image_token_id"),
+            derive=lambda o: {"vision_config": {**o["vision_config"], "num_patches": 16}},
+            note="LFM2-VL: native-resolution SigLIP2 patches, unshuffled by downsample_factor"),
+    _record(("fuyu",), Layout(_fuyu, placeholder="image_token_id"), derive=_text_width("hidden_size"),
+            note="Fuyu: raw patches embedded linearly, one placeholder each"),
+    _record(("ovis2",), Layout(_fixed(_patch_tokens), placeholder="image_token_id"), derive=_text_width("hidden_size"),
+            note="Ovis2: soft visual words per patch from a visual embedding table"),
+    _record(("deepseek_vl_hybrid",), Layout(_two_resolutions, placeholder="image_token_id"), derive=_hybrid_sam,
+            note="DeepSeek-VL hybrid: SigLIP patches fused with a SAM high-resolution tower"),
+    _record(("kosmos-2.5",), Layout(_kosmos25, placeholder=None, extras=_kosmos2_mask),
+            fixed={"latent_query_num": 4}, note="Kosmos-2.5: latent queries over flattened patches"),
+    ArchRecord(("kosmos_2_5_vision_model",), fixed={"max_num_patches": _PIX2STRUCT_SIDE + 1}, explicit_head_dim=False,
+               note="row/column tables of the tiny patch grid (index 0 is padding); width = heads x head_dim"),
+    _record(("idefics",), Layout(_cross_attended, placeholder=None, extras=_every_token_sees_the_image),
+            note="Idefics: gated cross-attention from every text token to the row's image"),
+    _record(("janus",), Layout(_fixed(_patch_tokens), placeholder="image_token_id"), derive=_janus_widths,
+            note="Janus (understanding path): one placeholder per SigLIP patch"),
+    ArchRecord(("janus_vqgan",), fixed={"base_channels": 32, "channel_multiplier": [1, 1], "num_res_blocks": 1,
+                                        "num_embeddings": 64},
+               note="the image-generation VQ-GAN: 32 channels (its group norms take 32 groups), two levels, 64 codes"),
+    _record(("chameleon",), Layout(_vq_image, placeholder="image_token_id"), derive=_image_words(_chameleon_word),
+            note="Chameleon: VQ codes looked up as image words of the vocabulary"),
+    ArchRecord(("chameleon_vqgan",), fixed=_TINY_VQGAN, note="a tiny VQ-GAN: 4 x 4 codes from 16 pixels"),
+    _record(("emu3",), Layout(_emu3_image, placeholder="image_token_id"),
+            derive=_image_words(_emu3_word, ("<|extra_200|>",)),
+            unsupported=(Gate("<5", "Emu3ForConditionalGeneration.forward takes pixel_values but does not pass them "
+                              "to its model before transformers 5: the image never reaches it", (TASK,)),),
+            note="Emu3: VQ codes as image words, an end-of-line word closing each row"),
+    ArchRecord(("emu3_vqgan",), fixed=_TINY_EMU3_VQ, note="a tiny 3-D VQ-VAE: 4 codes, downsampling by 4"),
+    _record(("udop",), Layout(_page, placeholder=None, extras=_token_boxes, text="both"),
+            note="UDOP: boxed text tokens and the page image in the encoder, the text again in the decoder"),
+    _record(("florence2",), Layout(_florence_image, placeholder="image_token_id", text="both",
+                                   language_model="model.language_model.decoder"),
+            derive=lambda o: {"vision_config": {**o["vision_config"],
+                                                "projection_dim": o["text_config"]["d_model"]}},
+            note="Florence-2: DaViT features as placeholders in the BART encoder, the text again in the decoder (the "
+                 "outer forward calls the BART encoder and decoder one by one)"),
+    ArchRecord(("florence_vision",), derive=_davit_stage, note="DaViT as one stage of per-stage lists"),
+    _record(("paligemma",), Layout(_fixed(_patch_tokens)), derive=_text_width("hidden_size", "projection_dim"),
+            note="PaliGemma: one placeholder per SigLIP patch"),
     _record(("gemma3", "shieldgemma2"), Layout(_fixed(_mm_tokens, wrap=("boi_token_index", "eoi_token_index"))),
             derive=_gemma3_tokens, note="Gemma3: pooled patches between begin/end-of-image tokens"),
     _record(("aya_vision", "cohere2_vision"),

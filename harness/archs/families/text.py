@@ -6,87 +6,10 @@ value a tiny model needs, or a version-gated reason the family cannot run here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import torch
-
-from harness.archs.records import ArchRecord, Derive, Gate, MakeInputs
-
-if TYPE_CHECKING:
-    from harness.archs.strategies import ArchSpec
-
-#: ``extra(config, text inputs, generator) -> more inputs`` for families that read more than tokens
-Extra = Callable[[Any, dict[str, torch.Tensor], torch.Generator], dict[str, torch.Tensor]]
-
-
-def _text(spec: ArchSpec, config: Any, batch: int, length: int, generator: torch.Generator) -> dict[str, Any]:
-    from harness.archs.build import text_inputs  # build imports the records: import it late
-
-    return text_inputs(spec, config, batch, length, int(torch.randint(2**31 - 1, (1,), generator=generator)))
-
-
-def _text_and(extra: Extra) -> MakeInputs:
-    """The plain text inputs, plus what ``extra`` adds."""
-
-    def make(spec: ArchSpec, config: Any, batch: int, length: int, generator: torch.Generator) -> dict[str, Any]:
-        inputs = _text(spec, config, batch, length, generator)
-        return {**inputs, **extra(config, inputs, generator)}
-
-    return make
-
-
-def _unless_tokens(extra: Extra) -> MakeInputs:
-    """Text inputs for the heads that take token ids; plus what ``extra`` makes for a base model that takes none
-    (sample_inputs then drops the token ids it does not name)."""
-
-    def make(spec: ArchSpec, config: Any, batch: int, length: int, generator: torch.Generator) -> dict[str, Any]:
-        from harness.archs.build import forward_parameters
-
-        inputs = _text(spec, config, batch, length, generator)
-        tokens = "input_ids" in forward_parameters(spec.task, spec.model_type)
-        return inputs if tokens else {**inputs, **extra(config, inputs, generator)}
-
-    return make
-
-
-def _boxes(config: Any, inputs: dict[str, torch.Tensor], generator: torch.Generator) -> dict[str, torch.Tensor]:
-    """One normalised box (x0, y0, x1, y1) per token, corners ordered."""
-    batch, length = inputs["input_ids"].shape
-    corners = torch.rand(batch, length, 2, 2, generator=generator).sort(dim=-1).values  # (x0, x1), (y0, y1)
-    return {"bbox": corners.transpose(-1, -2).reshape(batch, length, 4)}
-
-
-def _first_token_global(config: Any, inputs: dict[str, torch.Tensor], generator: torch.Generator) -> dict[str, Any]:
-    """Longformer's QA head otherwise looks for question/answer separators to place global attention."""
-    mask = torch.zeros_like(inputs["input_ids"])
-    mask[:, 0] = 1
-    return {"global_attention_mask": mask}
-
-
-def _visual_regions(config: Any, inputs: dict[str, torch.Tensor], generator: torch.Generator) -> dict[str, Any]:
-    """Two detected regions per row: features and normalised box positions."""
-    batch = inputs["input_ids"].shape[0]
-    return {"visual_feats": torch.randn(batch, 2, config.visual_feat_dim, generator=generator),
-            "visual_pos": torch.rand(batch, 2, config.visual_pos_dim, generator=generator)}
-
-
-def _log_mel(config: Any, inputs: dict[str, torch.Tensor], generator: torch.Generator) -> dict[str, Any]:
-    """Whisper's encoder reads a log-mel spectrogram of exactly twice its position count in frames."""
-    batch = inputs["input_ids"].shape[0]
-    frames = 2 * config.max_source_positions
-    return {"input_features": torch.randn(batch, config.num_mel_bins, frames, generator=generator)}
-
-
-def _latent_inputs(config: Any, inputs: dict[str, torch.Tensor], generator: torch.Generator) -> dict[str, Any]:
-    """A Perceiver without a preprocessor reads embeddings of the model width."""
-    batch, length = inputs["input_ids"].shape
-    return {"inputs": torch.randn(batch, length, config.d_model, generator=generator)}
-
-
-def _jamba_attention_everywhere(o: dict[str, Any]) -> dict[str, Any]:
-    return {"attn_layer_period": 1, "attn_layer_offset": 0, "expert_layer_period": 1, "expert_layer_offset": 0}
-
+from harness.archs.families import text_inputs as inputs
+from harness.archs.records import ArchRecord, Derive, Gate
 
 def _gpt_neo_pattern(o: dict[str, Any]) -> dict[str, Any]:
     """GPT-Neo expands ``attention_types`` into its per-layer list: state the shrunk list once."""
@@ -184,7 +107,10 @@ def _blt_parts(o: dict[str, Any]) -> dict[str, Any]:
         parts[key]["vocab_size"] = o["vocab_size"]
     for key in ("encoder_config", "decoder_config"):
         parts[key]["hidden_size_global"] = encoder["hidden_size"]
-    return {**parts, "encoder_hash_byte_group_vocab": 64, "patching_device": "cpu"}
+    # the 5.x cache sizes itself from the outer config's layer count, which BltConfig does not define; every part
+    # indexes it from layer 0
+    layers = max(parts[key]["num_hidden_layers"] for key in parts)
+    return {**parts, "encoder_hash_byte_group_vocab": 64, "patching_device": "cpu", "num_hidden_layers": layers}
 
 
 def _kv_sharing(o: dict[str, Any]) -> dict[str, Any]:
@@ -223,54 +149,39 @@ def _dots3_sliding_layers(o: dict[str, Any]) -> dict[str, Any]:
             "swa_head_dim": 2 * width}
 
 
+def _dots3_vision_experts(o: dict[str, Any]) -> dict[str, Any]:
+    """The vision tower's routed-expert pyramid (a keyword, sized for 42 layers by default): dense layers, then
+    experts in the last one."""
+    return {"pyramid_num_routed": [-1] * (o["num_hidden_layers"] - 1) + [o["num_local_experts"]]}
+
+
+def _dots3_adapters(o: dict[str, Any]) -> dict[str, Any]:
+    """The audio and vision adapters write the text model's width."""
+    text = o["text_config"]["hidden_size"]
+    return {key: {**o[key], "adapter_out_dim": text} for key in ("audio_config", "vision_config") if key in o}
+
+
 RECORDS: tuple[ArchRecord, ...] = (
-    ArchRecord(("jamba",), derive=_jamba_attention_everywhere, note="attention at every layer keeps one in 2"),
+    # decoders
     ArchRecord(("codegen",), heads_multiple_of=4, note="qkv is split into 4 model-parallel groups of heads"),
     ArchRecord(("gpt_neo",), derive=_gpt_neo_pattern, keep=("attention_layers",),
                note="per-layer attention kinds come from attention_types"),
     ArchRecord(("jetmoe",), keep=("num_attention_heads",), note="query heads = kv heads x experts per token"),
-    ArchRecord(("mamba2",), derive=_mamba2_heads, note="SSM heads x head width = expand x hidden"),
-    ArchRecord(("granitemoehybrid",), derive=_then_attention("layer_types", "mamba", "attention"), min_layers=2,
-               note="the default layer pattern is missing"),
-    ArchRecord(("lfm2_moe",), derive=_then_attention("layer_types", "conv", "full_attention"), min_layers=2,
-               note="the default layer pattern is missing"),
-    ArchRecord(("zamba",), derive=_then_attention("layers_block_type", "mamba", "hybrid", count=2), min_layers=3,
-               note="5.x ties the shared block of every hybrid layer to the first: two hybrid layers"),
-    ArchRecord(("mllama_text_model",), fixed={"rope_scaling": {"rope_type": "default"}}, min_layers=2,
-               note="the text model needs a rope config; the last layer cross-attends, the others self-attend"),
-    ArchRecord(("musicgen_decoder", "musicgen_melody_decoder"), fixed={"num_codebooks": 1},
-               note="one codebook: the input ids are plain (batch, length) tokens"),
-    ArchRecord(("reformer",), derive=_reformer_axial, note="axial position factors follow hidden size and positions"),
-    ArchRecord(("rwkv",), min_layers=2, note="weight init divides by layers - 1"),
-    ArchRecord(("transfo-xl",), derive=_transfo_xl_cutoffs, note="adaptive softmax cutoffs inside the vocabulary"),
-    ArchRecord(("xmod",), fixed={"default_language": "en_XX"}, note="adapters are per language: name the default"),
-    ArchRecord(("xlnet", "helium"), explicit_head_dim=False, note="head width must be hidden / heads"),
-    ArchRecord(("t5",), derive=_t5_decoder_start, note="decoder start token for the classification heads"),
     ArchRecord(("dbrx",), derive=_dbrx_attention, note="attention sub-config completed"),
     ArchRecord(("diffllama",), heads_multiple_of=2, note="differential attention splits heads and kv heads in two"),
+    ArchRecord(("xlnet", "helium"), explicit_head_dim=False, note="head width must be hidden / heads"),
     ArchRecord(("mega",), fixed={"bidirectional": False}, note="a decoder's EMA must be unidirectional"),
-    ArchRecord(("xlstm",), derive=lambda o: {"hidden_size": 64, "qk_dim_factor": 1.0, "v_dim_factor": 1.0},
+    ArchRecord(("xlstm",), fixed={"hidden_size": 64, "qk_dim_factor": 1.0, "v_dim_factor": 1.0},
                note="the state cache rounds q/k/v widths up to 64: make them 64 exactly"),
-    ArchRecord(("funnel",), fixed={"block_sizes": [1, 1]}, keep=("pad_token_id",),
-               note="two one-layer blocks (one pooling step); 4.45's weight init breaks when a pad id is set"),
-    ArchRecord(("lilt",), derive=_lilt_widths, note="box embeddings and the layout stream divide the width"),
-    ArchRecord(("layoutlmv3",), derive=_layoutlmv3_widths, explicit_head_dim=False,
-               note="box embeddings are concatenated into the width (a multiple of 8)"),
-    ArchRecord(("canine",), fixed={"num_hash_buckets": 64, "num_hash_functions": 4},
-               note="hash-bucket tables sized by the bucket count; each of the 4 hashes takes a quarter of the width"),
-    ArchRecord(("markuplm",), fixed={"max_depth": 4, "xpath_unit_hidden_size": 8, "max_xpath_tag_unit_embeddings": 16,
-                                     "max_xpath_subs_unit_embeddings": 16, "tag_pad_id": 15, "subs_pad_id": 15},
-               note="XPath embeddings: a shallow depth, small tag/subscript tables, pad ids inside them"),
-    ArchRecord(("perceiver",), derive=lambda o: {"d_latents": o["d_model"]},
-               fixed={"num_latents": 8, "num_self_attends_per_block": 1}, inputs=_unless_tokens(_latent_inputs),
-               note="latents as wide as the inputs, few of them, one self-attention per block"),
-    ArchRecord(("bros",), fixed={"hidden_size": 64}, inputs=_text_and(_boxes),
-               note="a box per token; each of 8 coordinates gets a sinusoid of width hidden / 32, which must be even"),
-    ArchRecord(("lxmert",), fixed={"num_qa_labels": 4, "num_object_labels": 4, "num_attr_labels": 4},
-               inputs=_text_and(_visual_regions), note="visual region features next to the text; few answer labels"),
-    ArchRecord(("longformer",), inputs=_text_and(_first_token_global), note="global attention on the first token"),
-    ArchRecord(("whisper",), inputs=_unless_tokens(_log_mel), note="the base model's encoder reads audio features"),
-    ArchRecord(("blt",), derive=_blt_parts, note="byte-level parts coupled through vocabulary and widths"),
+    ArchRecord(("rwkv",), min_layers=2, note="weight init divides by layers - 1"),
+    ArchRecord(("transfo-xl",), derive=_transfo_xl_cutoffs, note="adaptive softmax cutoffs inside the vocabulary",
+               unsupported=(Gate("<5", "its forward calls tensor.type_as(dtype=...), a TypeError "
+                                       "(transformers#29650)"),)),
+    ArchRecord(("reformer",), derive=_reformer_axial, note="axial position factors follow hidden size and positions"),
+    ArchRecord(("musicgen_decoder", "musicgen_melody_decoder"), fixed={"num_codebooks": 1},
+               note="one codebook: the input ids are plain (batch, length) tokens"),
+    ArchRecord(("mllama_text_model",), fixed={"rope_scaling": {"rope_type": "default"}}, min_layers=2,
+               note="the text model needs a rope config; the last layer cross-attends, the others self-attend"),
     ArchRecord(("gemma3n_text",), derive=_kv_sharing, min_layers=3,
                note="KV sharing across layers of the same kind, with each kind computed once first"),
     ArchRecord(("gemma4_text", "gemma4_unified_text"), derive=_gemma4, min_layers=3,
@@ -279,15 +190,65 @@ RECORDS: tuple[ArchRecord, ...] = (
     ArchRecord(("qwen4_exp_text",), derive=_qwen4_exp_indexer,
                note="the token indexer configured completely; a small hyper-connection rank"),
     ArchRecord(("dots3_note_text",), derive=_dots3_sliding_layers, note="sliding layers sized like the others"),
+    ArchRecord(("dots3_note_vision_encoder",), derive=_dots3_vision_experts, note="experts in the last tower layer"),
+    ArchRecord(("dots3_note",), derive=_dots3_adapters, note="audio and vision adapters into the text width"),
     ArchRecord(("mimo_v2_flash",), derive=lambda o: {"num_attention_heads": 2 * o["num_attention_heads"]},
                note="sliding layers double the kv heads, which must still divide the heads"),
     ArchRecord(("longcat_flash",), fixed={"moe_topk": 2}, note="5.x expert dispatch squeezes away a top-1 axis"),
-    ArchRecord(("moshi",), fixed={"codebook_size": 16}, note="the audio codebook size must be a power of 2"),
     ArchRecord(("zaya",), fixed={"num_experts_per_tok": 1}, note="ZAYA routes to one expert"),
+    ArchRecord(("blt",), derive=_blt_parts, note="byte-level parts coupled through vocabulary and widths"),
+    # emu3 and emu3_vqgan: see families/multimodal.py (image words in the reserved band, a tiny VQ-VAE)
     ArchRecord(("phi4_multimodal",), parts={"vision_config": "phi4_multimodal_vision"},
                note="the model always builds its image embedder, whose config the default leaves out"),
+    ArchRecord(("mimi",), fixed={"codebook_size": 16}, note="the audio codebook size must be a power of 2"),
+    # state-space and convolution hybrids (each keeps an attention layer)
+    ArchRecord(("jamba",), fixed={"attn_layer_period": 1, "attn_layer_offset": 0, "expert_layer_period": 1,
+                                   "expert_layer_offset": 0}, note="attention at every layer keeps one in 2"),
+    ArchRecord(("mamba2",), derive=_mamba2_heads, note="SSM heads x head width = expand x hidden"),
+    ArchRecord(("granitemoehybrid",), derive=_then_attention("layer_types", "mamba", "attention"), min_layers=2,
+               note="the default layer pattern is missing"),
+    ArchRecord(("lfm2_moe",), derive=_then_attention("layer_types", "conv", "full_attention"), min_layers=2,
+               note="the default layer pattern is missing"),
+    ArchRecord(("zamba",), derive=_then_attention("layers_block_type", "mamba", "hybrid", count=2), min_layers=3,
+               note="5.x ties the shared block of every hybrid layer to the first: two hybrid layers"),
+    # encoders
+    ArchRecord(("xmod",), fixed={"default_language": "en_XX"}, note="adapters are per language: name the default"),
+    ArchRecord(("funnel",), fixed={"block_sizes": [1, 1]}, keep=("pad_token_id",),
+               note="two one-layer blocks (one pooling step); 4.45's weight init breaks when a pad id is set"),
+    ArchRecord(("canine",), fixed={"num_hash_buckets": 64, "num_hash_functions": 4},
+               note="hash-bucket tables sized by the bucket count; each of the 4 hashes takes a quarter of the width"),
+    ArchRecord(("markuplm",), fixed={"max_depth": 4, "xpath_unit_hidden_size": 8, "max_xpath_tag_unit_embeddings": 16,
+                                     "max_xpath_subs_unit_embeddings": 16, "tag_pad_id": 15, "subs_pad_id": 15},
+               note="XPath embeddings: a shallow depth, small tag/subscript tables, pad ids inside them"),
+    ArchRecord(("perceiver",), derive=lambda o: {"d_latents": o["d_model"]},
+               fixed={"num_latents": 8, "num_self_attends_per_block": 1}, inputs=inputs.unless_tokens(inputs.latent_inputs),
+               note="latents as wide as the inputs, few of them, one self-attention per block"),
+    ArchRecord(("esmc",), grouped_kv=False, explicit_head_dim=False, note="plain multi-head attention"),
+    ArchRecord(("longformer",), inputs=inputs.text_and(inputs.first_token_global), note="global attention on the first token"),
+    ArchRecord(("lilt",), derive=_lilt_widths, note="box embeddings and the layout stream divide the width"),
+    ArchRecord(("layoutlmv3",), derive=_layoutlmv3_widths, explicit_head_dim=False,
+               note="box embeddings are concatenated into the width (a multiple of 8)"),
+    ArchRecord(("bros",), fixed={"hidden_size": 64}, inputs=inputs.text_and(inputs.boxes),
+               note="a box per token; each of 8 coordinates gets a sinusoid of width hidden / 32, which must be even"),
+    ArchRecord(("lxmert",), fixed={"num_qa_labels": 4, "num_object_labels": 4, "num_attr_labels": 4},
+               inputs=inputs.text_and(inputs.visual_regions), note="visual region features next to the text; few answer labels"),
+    ArchRecord(("whisper",), inputs=inputs.unless_tokens(inputs.log_mel), note="the base model's encoder reads audio features"),
+    # encoder-decoders
+    ArchRecord(("seamless_m4t", "seamless_m4t_v2"), fixed={"upsample_initial_channel": 32},
+               note="the vocoder halves its channels at each of 5 upsampling steps: start with 32"),
+    ArchRecord(("t5",), derive=_t5_decoder_start, note="decoder start token for the classification heads"),
     ArchRecord(("t5gemma2",), derive=_t5gemma2_balanced, note="encoder text model as wide as the decoder"),
-    ArchRecord(("esmc",), grouped_kv=False, note="no grouped-query attention"),
     ArchRecord(("encoder-decoder",), parts={"encoder": "bert", "decoder": "bert"}, derive=_bert_pair,
                note="the generic encoder-decoder composite, as BERT to BERT"),
+    # families that cannot run here, with the reason
+    ArchRecord(("speech_to_text_2",), unsupported=(
+        Gate(">=4.51,<5", "weight init reads .weight of its sinusoidal position table, which has none"),)),
+    ArchRecord(("fsmt",), unsupported=(
+        Gate(">=4.56,<5", "the decoder builds its cache from self.config, which FSMTDecoder does not have"),)),
+    ArchRecord(("gemma4_assistant", "gemma4_unified_assistant"), unsupported=(
+        Gate(">=5", "a speculative-decoding assistant: its forward needs the target model's embeddings and shared "
+                    "KV states"),)),
+    ArchRecord(("vibevoice_asr", "voxtral_realtime", "nemo_speechlm"), unsupported=(
+        Gate(">=5", "speech recognition: the encoder reads audio (features or a waveform tokenizer) that the text "
+                    "zoo does not draw, and its audio parts are not shrunk"),)),
 )
