@@ -426,11 +426,12 @@ def _qwen_vl(model_type: str, tokens: tuple[str, ...] = ()) -> Derive:
 
 
 def _qwen_tower(vision: dict[str, Any], text_hidden: int) -> dict[str, Any]:
-    """The merger writes the text width (``out_hidden_size``, or ``hidden_size`` in Qwen2-VL's tower, which is why
-    both are given: a config takes the one it declares); windowed attention spans two merged patches with the last
-    block global; deep-stack taps read the first block; a 4 x 4 learned position grid is interpolated."""
+    """The merger writes the text width: ``out_hidden_size``, or in Qwen2-VL's tower (whose width is ``embed_dim``)
+    ``hidden_size``; towers with neither leave it to a projector. Windowed attention spans two merged patches with
+    the last block global; deep-stack taps read the first block; a 4 x 4 learned position grid is interpolated."""
     layers = vision.get("depth", vision.get("num_hidden_layers", 1))
-    width = {"out_hidden_size": text_hidden} if "out_hidden_size" in vision else {"hidden_size": text_hidden}
+    merger = next((name for name in ("out_hidden_size", "embed_dim") if name in vision), None)
+    width = {} if merger is None else {"out_hidden_size" if merger == "out_hidden_size" else "hidden_size": text_hidden}
     return {**width, "window_size": 2 * 2 * vision.get("patch_size", 8), "fullatt_block_indexes": [layers - 1],
             "deepstack_visual_indexes": [0], "num_position_embeddings": 16}
 
@@ -922,4 +923,7 @@ RECORDS: tuple[ArchRecord, ...] = (
     _record(("idefics3", "smolvlm"),
             Layout(_tiled(_shuffled_tokens(lambda c: 1 / int(c.scale_factor))), placeholder="image_token_id"),
             note="Idefics3: images per row with a pixel mask, pixel shuffle by scale_factor"),
+    ArchRecord(("evolla",), unsupported=(Gate("", "Evolla reads protein sequences and structure tokens, not "
+                                                  "images: the harness makes no such inputs", (TASK,)),),
+               note="listed by the image-text-to-text mapping, but a protein-language model"),
 )
