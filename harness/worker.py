@@ -112,6 +112,9 @@ def run_target(target: Target, seed: int, budget: Profile, properties: list[str]
         test()
     except _Shrinkable:
         pass
+    except Exception as exc:  # noqa: BLE001 - drawing a case failed: a zoo gap of this version, reported as data
+        reason = f"zoo: could not draw a case ({type(exc).__name__}: {exc})".splitlines()[0][:300]
+        emit({"event": "verdict", "verdict": target_verdict(target, "skip", reason).to_json()})
 
 
 def run_single(case_json: dict[str, Any], properties: list[str], timeout_s: float, pinned: bool,
