@@ -65,15 +65,21 @@ def test_segfault_and_hang_cost_one_verdict_each(clean: dict[tuple[str, str], st
 
 
 def test_a_killed_run_resumes_where_it_stopped(clean: dict[tuple[str, str], str], tmp_path: Path) -> None:
+    """SIGKILL the whole run while a step hangs (so it is surely mid-way), then --resume: the clean run's verdicts."""
+    faults = tmp_path / "faults"
+    faults.mkdir()
+    armed = faults / "hang@adapter-matters"
+    armed.touch()
     out = tmp_path / "killed.jsonl"
     proc = subprocess.Popen([*RUN, "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+                            start_new_session=True, env={**os.environ, "PEFT_COMPAT_FAULT_DIR": str(faults)})
     deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and (not out.exists() or len(out.read_text().splitlines()) < 6):
-        time.sleep(0.2)
+    while time.monotonic() < deadline and armed.exists():
+        time.sleep(0.1)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    before = len(out.read_text().splitlines())
-    assert 6 <= before < len(clean), "the run must be killed mid-way for this test to mean anything"
+    assert not armed.exists(), "the hang never fired"
+    before = len(out.read_text().splitlines()) if out.exists() else 0
+    assert before < len(clean), "the run must be killed mid-way for this test to mean anything"
     _run(out, "--resume")
     assert _verdicts(out) == clean
