@@ -35,11 +35,14 @@ def _strategy_or_skip(model_type: str, task: str) -> st.SearchStrategy[ArchSpec]
 
 
 def _build_or_skip(spec: ArchSpec) -> B.Built:
-    """The built model, or a skip naming the optional package its family needs."""
+    """The built model, or a skip naming the optional package its family needs (any other failure fails)."""
     try:
         return B.build(spec)
     except ImportError as exc:
-        pytest.skip(f"missing-package: {zoo.missing_package(exc)}")
+        missing = zoo.missing_package(exc)
+        if missing is None:
+            raise
+        pytest.skip(f"missing-package: {missing}")
 
 
 def _first_tensor(out: object) -> torch.Tensor:
@@ -160,6 +163,24 @@ def test_every_applicable_gate_is_the_reason_its_types_are_unsupported() -> None
     for task_name, model_type, reason in gated:
         with pytest.raises(Unbuildable, match=re.escape(reason)):
             arch_spec(model_type, task_name)
+
+
+def _raised_from(exc: BaseException, cause: BaseException) -> BaseException:
+    exc.__cause__ = cause
+    return exc
+
+
+@pytest.mark.parametrize(("exc", "expected"), [
+    (ImportError("LayoutLMv2Model requires the detectron2 library but it was not found"), "needs detectron2"),
+    (ModuleNotFoundError("No module named 'sentencepiece'", name="sentencepiece"), "needs sentencepiece"),
+    (_raised_from(ModuleNotFoundError("Could not import module 'LlamaForCausalLM'"),
+                  ImportError("GemmaTokenizer requires the protobuf library")), "needs protobuf"),
+    (_raised_from(ModuleNotFoundError("Could not import module 'LlamaForCausalLM'"),
+                  RuntimeError("operator torchvision::nms does not exist")), None),
+])
+def test_only_a_named_missing_package_is_reported_as_one(exc: BaseException, expected: str | None) -> None:
+    """A broken install (an import failing for another reason) is an error to show, not a package to install."""
+    assert zoo.missing_package(exc) == expected
 
 
 def test_unknown_architecture_is_a_clear_error() -> None:

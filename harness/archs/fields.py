@@ -32,8 +32,8 @@ KV_HEADS: Final = (
 HIDDEN: Final = (
     "hidden_size", "d_model", "n_embd", "dim", "emb_dim", "d_embed", "embed_dim", "model_dim", "width",
     "word_embed_proj_dim", "embedding_size", "input_embedding_size", "output_embedding_size", "true_hidden_size",
-    "lru_width", "attention_hidden_size", "pooler_hidden_size", "hidden_dim", "n_embed", "text_hidden_size", "d_latents",
-    "hidden_size_per_layer_input",
+    "lru_width", "attention_hidden_size", "pooler_hidden_size", "hidden_dim", "n_embed", "text_hidden_size",
+    "d_latents", "hidden_size_per_layer_input",
 )
 #: per-head width, where the config has an explicit one
 HEAD_DIM: Final = (
@@ -65,7 +65,9 @@ WINDOWS: Final = ("sliding_window", "attention_window_size", "window_size", "loc
 EXPERTS: Final = (
     "num_experts", "num_local_experts", "n_routed_experts", "moe_num_experts", "num_experts_total", "zero_expert_num",
 )
-TOP_K: Final = ("num_experts_per_tok", "moe_topk", "num_selected_experts", "moe_top_k", "num_experts_per_token")
+TOP_K: Final = (
+    "num_experts_per_tok", "moe_topk", "num_selected_experts", "moe_top_k", "num_experts_per_token", "top_k_experts",
+)
 #: MoE layers before the first of these indices are dense: set to the last layer, so every draw has an MoE layer
 DENSE_PREFIX: Final = ("first_k_dense_replace", "moe_layer_start_index", "num_dense_layers")
 #: MoE routing groups and shared experts, shrunk to one

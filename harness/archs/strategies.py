@@ -150,7 +150,11 @@ def _per_layer(config_cls: type, chosen: dict[str, Any], layers: int) -> dict[st
     defaults = I.defaults(config_cls)
     out: dict[str, Any] = {}
     for name in layerlists.kind_lists(config_cls):
-        out[name] = [chosen[name]] * layers if name in chosen else layerlists.shrink_kinds(defaults[name], layers)
+        if name in chosen:
+            value = chosen[name]
+            out[name] = [value[0] if isinstance(value, list) else value] * layers
+        else:
+            out[name] = layerlists.shrink_kinds(defaults[name], layers)
     for name in I.present(config_cls, F.LAYER_INDEX_LISTS):
         if isinstance(defaults.get(name), (list, type(None))):
             out[name] = layerlists.shrink_indices(defaults.get(name), layers)
@@ -170,10 +174,14 @@ def _own_fields(
     out: dict[str, Any] = {}
     role_values = (
         (F.LAYERS, g["layers"]), (F.HEADS, g["heads"]), (F.KV_HEADS, g["kv_heads"]), (F.HIDDEN, g["hidden"]),
-        (F.HEAD_DIM, g["head_dim"]), (F.INTERMEDIATE, g["intermediate"]), (F.MLA_HEAD_DIMS, g["head_dim"]),
+        (F.HEAD_DIM, g["head_dim"]), (F.INTERMEDIATE, g["intermediate"]),
     )
     for names, value in role_values:
-        out.update((name, value) for name in present(names))
+        for name in present(names):  # a role field kept as a list (one width per expert kind) stays a list
+            out[name] = [value] * len(defaults[name]) if isinstance(defaults.get(name), list) else value
+    for name in present(F.MLA_HEAD_DIMS):
+        if defaults.get(name):  # 0: that part is switched off (no rotary part: NoPE)
+            out[name] = g["head_dim"]
     if present(F.VOCAB) and vocab is None:
         vocab = draw(st.integers(96, 256))
     out.update((name, vocab) for name in present(F.VOCAB))

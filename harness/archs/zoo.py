@@ -37,18 +37,35 @@ class ZooRow:
     forward_ms: float = 0.0
 
 
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the exceptions it was raised from, outermost first."""
+    chain = [exc]
+    while chain[-1].__cause__ is not None and len(chain) < 8:
+        chain.append(chain[-1].__cause__)
+    return chain
+
+
 def _reason(exc: BaseException) -> str:
-    """The exception in one line: its first lines (validation errors put the cause on the second), shortened."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return f"{type(exc).__name__}: {' '.join(lines[:3])}"[:300]
+    """The exception in one line: its first lines (validation errors put the cause on the second) and, for a
+    wrapped exception (a lazy import that failed), the root cause; shortened."""
+    def text(e: BaseException) -> str:
+        lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+        return f"{type(e).__name__}: {' '.join(lines[:3])}"
+
+    chain = _causes(exc)
+    root = f" (caused by {text(chain[-1])})" if len(chain) > 1 else ""
+    return (text(exc)[: 300 - len(root[:150])] + root[:150]).strip()
 
 
 def missing_package(exc: BaseException) -> str | None:
-    """``needs <package>`` when ``exc`` says an optional package is missing, else None."""
-    match = _MISSING_PACKAGE.search(str(exc))
-    if isinstance(exc, ImportError) or match:
-        name = next((g for g in (match.groups() if match else ()) if g), "an optional package")
-        return f"needs {name.strip('`.,')}"
+    """``needs <package>`` when ``exc`` (or what it was raised from) names an optional package that is not
+    installed, else None: an import that fails for another reason (a broken package) is an error, not a gap."""
+    for e in _causes(exc):
+        match = _MISSING_PACKAGE.search(str(e))
+        if match:
+            return f"needs {next(g for g in match.groups() if g).strip('`.,')}"
+        if isinstance(e, ModuleNotFoundError) and e.name:
+            return f"needs {e.name.split('.')[0]}"
     return None
 
 

@@ -436,10 +436,10 @@ def _qwen_tower(vision: dict[str, Any], text_hidden: int) -> dict[str, Any]:
             "deepstack_visual_indexes": [0], "num_position_embeddings": 16}
 
 
-def _patch_grid(wrap: tuple[str, str], square_patches: bool = False) -> DrawImages:
+def _patch_grid(wrap: tuple[str, str] | None, square_patches: bool = False) -> DrawImages:
     """A drawn grid of patches (a multiple of the merge size per side, one temporal frame) as the Qwen-VL processors
     lay it out: flattened (channels x frames x patch x patch), or as ``square_patches`` (channels, patch, patch);
-    the placeholders sit between the two ``wrap`` tokens."""
+    the placeholders sit between the two ``wrap`` tokens, if any."""
 
     def images(config: Any, batch: int, generator: torch.Generator) -> Images:
         vision = config.vision_config
@@ -450,8 +450,9 @@ def _patch_grid(wrap: tuple[str, str], square_patches: bool = False) -> DrawImag
             pixels = _pixels(generator, batch * rows * cols, channels, side, side)
         else:
             pixels = _pixels(generator, batch * rows * cols, channels * int(vision.temporal_patch_size) * side**2)
-        count = rows * cols // merge**2
-        tokens = [_token(config, wrap[0]), *[_token(config, "image_token_id")] * count, _token(config, wrap[1])]
+        tokens = [_token(config, "image_token_id")] * (rows * cols // merge**2)
+        if wrap:
+            tokens = [_token(config, wrap[0]), *tokens, _token(config, wrap[1])]
         return Images(tokens, {"pixel_values": pixels, "image_grid_thw": torch.tensor([[1, rows, cols]] * batch)})
 
     return images
@@ -808,6 +809,7 @@ _QWEN_LAYOUT = Layout(_patch_grid(("vision_start_token_id", "vision_end_token_id
                       extras=_mm_token_types)
 _PADDLE_LAYOUT = Layout(_patch_grid(("vision_start_token_id", "vision_end_token_id"), square_patches=True),
                         placeholder="image_token_id", extras=_mm_token_types)
+_UNWRAPPED_LAYOUT = Layout(_patch_grid(None), placeholder="image_token_id", extras=_mm_token_types)
 _GLM_LAYOUT = Layout(_patch_grid(("image_start_token_id", "image_end_token_id")), placeholder="image_token_id",
                      extras=_mm_token_types)
 
@@ -830,11 +832,17 @@ RECORDS: tuple[ArchRecord, ...] = (
     *(_record((mt,), _QWEN_LAYOUT, derive=_qwen_vl(mt, _QWEN_TOKENS), note="Qwen-VL: flattened patch grid, merged "
               "2 x 2, multimodal rotary positions") for mt in ("qwen2_vl", "qwen2_5_vl")),
     *(_record((mt,), _QWEN_LAYOUT, derive=_qwen_vl(mt), note="Qwen-VL layout")
-      for mt in ("qwen3_vl", "qwen3_vl_moe", "cosmos3_omni", "qwen3_5", "qwen3_5_moe", "lfm3_vl")),
+      for mt in ("qwen3_vl", "qwen3_vl_moe", "cosmos3_omni", "qwen3_5", "qwen3_5_moe", "lfm3_vl", "cosmos3_edge",
+                 "qwen4_exp", "cohere_compass")),
+    *(_record((mt,), _QWEN_LAYOUT, derive=_qwen_vl(mt, ("vision_start_token_id", "vision_end_token_id")),
+              note="Qwen-Omni thinker: the Qwen-VL layout (the vision start/end ids its config leaves out)")
+      for mt in ("qwen2_5_omni_thinker", "qwen3_omni_moe_thinker")),
+    *(_record((mt,), _UNWRAPPED_LAYOUT, derive=_qwen_vl(mt), note="the Qwen-VL patch layout, no start/end tokens")
+      for mt in ("hunyuan_vl", "exaone4_5", "hyperclovax_vision_v2", "video_llama_3", "dots3_note")),
     _record(("paddleocr_vl",), _PADDLE_LAYOUT, derive=_qwen_vl("paddleocr_vl"),
             note="PaddleOCR-VL: the Qwen-VL layout with unflattened patches"),
     *(_record((mt,), _GLM_LAYOUT, derive=_qwen_vl(mt), note="GLM-4V: the Qwen-VL layout between image start/end")
-      for mt in ("glm4v", "glm4v_moe", "glm46v", "glmga", "glm_ocr")),
+      for mt in ("glm4v", "glm4v_moe", "glm46v", "glmga", "glm_ocr", "glm5_next")),
     _record(("video_llava",), Layout(_fixed(_tower_tokens, pixel_name="pixel_values_images")),
             derive=_min_image_tokens, note="Video-LLaVA: LLaVA's layout under the forward's image pixel name"),
     _record(("mllama",), Layout(_tiles, placeholder=None, extras=_cross_attention_mask), derive=_mllama,

@@ -11,6 +11,7 @@ from typing import Any
 from harness.archs.families import text_inputs as inputs
 from harness.archs.records import ArchRecord, Derive, Gate
 
+
 def _gpt_neo_pattern(o: dict[str, Any]) -> dict[str, Any]:
     """GPT-Neo expands ``attention_types`` into its per-layer list: state the shrunk list once."""
     return {"attention_types": [[o["attention_layers"], 1]]}
@@ -155,12 +156,6 @@ def _dots3_vision_experts(o: dict[str, Any]) -> dict[str, Any]:
     return {"pyramid_num_routed": [-1] * (o["num_hidden_layers"] - 1) + [o["num_local_experts"]]}
 
 
-def _dots3_adapters(o: dict[str, Any]) -> dict[str, Any]:
-    """The audio and vision adapters write the text model's width."""
-    text = o["text_config"]["hidden_size"]
-    return {key: {**o[key], "adapter_out_dim": text} for key in ("audio_config", "vision_config") if key in o}
-
-
 RECORDS: tuple[ArchRecord, ...] = (
     # decoders
     ArchRecord(("codegen",), heads_multiple_of=4, note="qkv is split into 4 model-parallel groups of heads"),
@@ -191,7 +186,6 @@ RECORDS: tuple[ArchRecord, ...] = (
                note="the token indexer configured completely; a small hyper-connection rank"),
     ArchRecord(("dots3_note_text",), derive=_dots3_sliding_layers, note="sliding layers sized like the others"),
     ArchRecord(("dots3_note_vision_encoder",), derive=_dots3_vision_experts, note="experts in the last tower layer"),
-    ArchRecord(("dots3_note",), derive=_dots3_adapters, note="audio and vision adapters into the text width"),
     ArchRecord(("mimo_v2_flash",), derive=lambda o: {"num_attention_heads": 2 * o["num_attention_heads"]},
                note="sliding layers double the kv heads, which must still divide the heads"),
     ArchRecord(("longcat_flash",), fixed={"moe_topk": 2}, note="5.x expert dispatch squeezes away a top-1 axis"),
@@ -221,19 +215,25 @@ RECORDS: tuple[ArchRecord, ...] = (
                                      "max_xpath_subs_unit_embeddings": 16, "tag_pad_id": 15, "subs_pad_id": 15},
                note="XPath embeddings: a shallow depth, small tag/subscript tables, pad ids inside them"),
     ArchRecord(("perceiver",), derive=lambda o: {"d_latents": o["d_model"]},
-               fixed={"num_latents": 8, "num_self_attends_per_block": 1}, inputs=inputs.unless_tokens(inputs.latent_inputs),
+               fixed={"num_latents": 8, "num_self_attends_per_block": 1},
+               inputs=inputs.unless_tokens(inputs.latent_inputs),
                note="latents as wide as the inputs, few of them, one self-attention per block"),
     ArchRecord(("esmc",), grouped_kv=False, explicit_head_dim=False, note="plain multi-head attention"),
-    ArchRecord(("longformer",), inputs=inputs.text_and(inputs.first_token_global), note="global attention on the first token"),
+    ArchRecord(("longformer",), inputs=inputs.text_and(inputs.first_token_global),
+               note="global attention on the first token"),
     ArchRecord(("lilt",), derive=_lilt_widths, note="box embeddings and the layout stream divide the width"),
     ArchRecord(("layoutlmv3",), derive=_layoutlmv3_widths, explicit_head_dim=False,
                note="box embeddings are concatenated into the width (a multiple of 8)"),
     ArchRecord(("bros",), fixed={"hidden_size": 64}, inputs=inputs.text_and(inputs.boxes),
                note="a box per token; each of 8 coordinates gets a sinusoid of width hidden / 32, which must be even"),
     ArchRecord(("lxmert",), fixed={"num_qa_labels": 4, "num_object_labels": 4, "num_attr_labels": 4},
-               inputs=inputs.text_and(inputs.visual_regions), note="visual region features next to the text; few answer labels"),
-    ArchRecord(("whisper",), inputs=inputs.unless_tokens(inputs.log_mel), note="the base model's encoder reads audio features"),
+               inputs=inputs.text_and(inputs.visual_regions),
+               note="visual region features next to the text; few answer labels"),
+    ArchRecord(("whisper",), inputs=inputs.unless_tokens(inputs.log_mel),
+               note="the base model's encoder reads audio features"),
     # encoder-decoders
+    ArchRecord(("voxtral_realtime",), inputs=inputs.text_and(inputs.audio_per_token),
+               note="streaming transcription: audio frames aligned with the text positions"),
     ArchRecord(("seamless_m4t", "seamless_m4t_v2"), fixed={"upsample_initial_channel": 32},
                note="the vocoder halves its channels at each of 5 upsampling steps: start with 32"),
     ArchRecord(("t5",), derive=_t5_decoder_start, note="decoder start token for the classification heads"),
@@ -248,7 +248,7 @@ RECORDS: tuple[ArchRecord, ...] = (
     ArchRecord(("gemma4_assistant", "gemma4_unified_assistant"), unsupported=(
         Gate(">=5", "a speculative-decoding assistant: its forward needs the target model's embeddings and shared "
                     "KV states"),)),
-    ArchRecord(("vibevoice_asr", "voxtral_realtime", "nemo_speechlm"), unsupported=(
+    ArchRecord(("vibevoice_asr", "nemo_speechlm"), unsupported=(
         Gate(">=5", "speech recognition: the encoder reads audio (features or a waveform tokenizer) that the text "
                     "zoo does not draw, and its audio parts are not shrunk"),)),
 )

@@ -82,3 +82,11 @@ def latent_inputs(config: Any, inputs: dict[str, torch.Tensor], generator: torch
     """A Perceiver without a preprocessor reads embeddings of the model width."""
     batch, length = inputs["input_ids"].shape
     return {"inputs": torch.randn(batch, length, config.d_model, generator=generator)}
+
+
+def audio_per_token(config: Any, inputs: dict[str, torch.Tensor], generator: torch.Generator) -> dict[str, Any]:
+    """Voxtral Realtime adds one audio embedding to every text position: ``audio_length_per_tok`` mel frames per
+    token."""
+    batch, length = inputs["input_ids"].shape
+    frames = int(config.audio_length_per_tok) * length
+    return {"input_features": torch.randn(batch, config.audio_config.num_mel_bins, frames, generator=generator)}
