@@ -787,6 +787,8 @@ def _token_boxes(config: Any, ids: torch.Tensor) -> dict[str, torch.Tensor]:
 def _davit_stage(o: dict[str, Any]) -> dict[str, Any]:
     """Florence-2's DaViT tower as one stage (its fields are per-stage lists): 8 x 8 patches, windows of 2."""
     width = o.get("embed_dim", 16)
+    if isinstance(width, list):  # the generic shrink keeps a per-stage list per-stage
+        width = width[0]
     return {"depths": [1], "patch_size": [8], "patch_stride": [8], "patch_padding": [0], "patch_prenorm": [False],
             "embed_dim": [width], "num_heads": [2], "num_groups": [2], "window_size": 2}
 
@@ -832,13 +834,12 @@ RECORDS: tuple[ArchRecord, ...] = (
     *(_record((mt,), _QWEN_LAYOUT, derive=_qwen_vl(mt, _QWEN_TOKENS), note="Qwen-VL: flattened patch grid, merged "
               "2 x 2, multimodal rotary positions") for mt in ("qwen2_vl", "qwen2_5_vl")),
     *(_record((mt,), _QWEN_LAYOUT, derive=_qwen_vl(mt), note="Qwen-VL layout")
-      for mt in ("qwen3_vl", "qwen3_vl_moe", "cosmos3_omni", "qwen3_5", "qwen3_5_moe", "lfm3_vl", "cosmos3_edge",
-                 "qwen4_exp", "cohere_compass")),
+      for mt in ("qwen3_vl", "qwen3_vl_moe", "cosmos3_omni", "qwen3_5", "qwen3_5_moe", "lfm3_vl", "qwen4_exp")),
     *(_record((mt,), _QWEN_LAYOUT, derive=_qwen_vl(mt, ("vision_start_token_id", "vision_end_token_id")),
               note="Qwen-Omni thinker: the Qwen-VL layout (the vision start/end ids its config leaves out)")
       for mt in ("qwen2_5_omni_thinker", "qwen3_omni_moe_thinker")),
     *(_record((mt,), _UNWRAPPED_LAYOUT, derive=_qwen_vl(mt), note="the Qwen-VL patch layout, no start/end tokens")
-      for mt in ("hunyuan_vl", "exaone4_5", "hyperclovax_vision_v2", "video_llama_3", "dots3_note")),
+      for mt in ("exaone4_5", "hyperclovax_vision_v2")),
     _record(("paddleocr_vl",), _PADDLE_LAYOUT, derive=_qwen_vl("paddleocr_vl"),
             note="PaddleOCR-VL: the Qwen-VL layout with unflattened patches"),
     *(_record((mt,), _GLM_LAYOUT, derive=_qwen_vl(mt), note="GLM-4V: the Qwen-VL layout between image start/end")
@@ -909,6 +910,10 @@ RECORDS: tuple[ArchRecord, ...] = (
             note="Florence-2: DaViT features as placeholders in the BART encoder, the text again in the decoder (the "
                  "outer forward calls the BART encoder and decoder one by one)"),
     ArchRecord(("florence_vision",), derive=_davit_stage, note="DaViT as one stage of per-stage lists"),
+    _record(("pp_formulanet",), Layout(_plain, placeholder=None, text="decoder"),
+            derive=lambda o: {"vision_config": {**o["vision_config"], "window_size": 2,
+                                                "decoder_hidden_size": o["text_config"]["d_model"]}},
+            note="PP-FormulaNet: a SAM-style image encoder (windows tiling its 4 x 4 grid) for a text decoder"),
     _record(("paligemma",), Layout(_fixed(_patch_tokens)), derive=_text_width("hidden_size", "projection_dim"),
             note="PaliGemma: one placeholder per SigLIP patch"),
     _record(("gemma3", "shieldgemma2"), Layout(_fixed(_mm_tokens, wrap=("boi_token_index", "eoi_token_index"))),
