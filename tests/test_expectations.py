@@ -4,6 +4,7 @@ and flags an expectation whose scope now passes everywhere."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -56,6 +57,22 @@ def test_peft_1938_is_expected_exactly_where_peft_predates_the_fix(cell: str, pe
     assert len(result.expected) == int(expected)
 
 
+LOW_CPU = "TypeError: PeftModelForSequenceClassification.add_adapter() got an unexpected keyword argument " \
+          "'low_cpu_mem_usage'"
+
+
+@pytest.mark.parametrize(("peft", "task", "expected"), [
+    ("0.13.2", "seq-cls", True),
+    ("0.13.0", "question-answering", True),
+    ("0.14.0", "seq-cls", False),  # fixed by peft#2156
+    ("0.13.2", "causal-lm", False),  # the causal-LM wrapper takes the argument: this would be another bug
+])
+def test_peft_2246_is_expected_for_classification_in_peft_0_13_only(peft: str, task: str, expected: bool) -> None:
+    failing = dataclasses.replace(verdict("crash", cell="py311-tf4.45", peft=peft, method="PROMPT_TUNING", prop="wrap",
+                                          message=LOW_CPU), task=task)
+    assert bool(judge([failing], load_expectations()).expected) is expected
+
+
 # --- validation ------------------------------------------------------------------------------------------------------
 
 
@@ -87,7 +104,7 @@ MISTAKES = [
     ("cell matching nothing", _entry(cell="py311-tf4.45-peft0.1"), [".cell", "matches no cell",
                                                                      "did you mean 'py311-tf4.45-peft0.11'"]),
     ("empty pattern list", _entry(arch=[]), [".arch", "non-empty list"]),
-    ("duplicate id", _duplicate, ["expectations[1]", "is used twice"]),
+    ("duplicate id", _duplicate, [f"expectations[{len(RAW['expectations'])}]", "is used twice"]),
     ("not a list", lambda d: d.update(expectations={"id": "x"}), ["expectations", "expected a list"]),
 ]
 

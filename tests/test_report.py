@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from markupsafe import escape
 from report_factory import HOSTILE, report_cli, run, verdict, write
 
+from harness.expectations import Expectation, judge
 from harness.report import compat, diff, html, markdown, model
 from harness.results import BAD_OUTCOMES, OUTCOMES, ErrorInfo, Verdict
 
@@ -86,6 +87,57 @@ def test_compat_json_follows_its_schema_and_is_read_back_as_a_baseline(now: list
     path = tmp_path_factory.mktemp("compat") / "compat.json"
     path.write_text(json.dumps(data))
     assert compat.read_baseline(path) == report.statuses()
+
+
+#: known failures for the tests: one by substring and arch, one by regex in one cell (links with Markdown's delimiters)
+KNOWN = (Expectation("known-a", {"cell": ("*",), "arch": ("a",)}, {}, "a", "reason <a>", "https://x.org/1?q=(a)|b"),
+         Expectation("known-b", {"cell": ("*-peft0.18",)}, {}, re.compile("b|c"), "reason b", "https://x.org/2"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(verdict_sets())
+def test_the_report_marks_known_exactly_the_verdicts_the_exit_status_forgives(verdicts: list[Verdict]) -> None:
+    """Per signature, known + new verdicts add up, and over the report they are the run's expected / new failures."""
+    report = model.build(verdicts, KNOWN)
+    judged = judge(verdicts, KNOWN)
+    assert sum(sum(s.known.values()) for s in report.signatures.values()) == len(judged.expected)
+    assert sum(s.unexplained for s in report.signatures.values()) == len(judged.new_failures)
+    data = compat.to_json(report, None, "now")
+    SCHEMA.validate(data)
+    for row in data["signatures"]:
+        assert sum(k["verdicts"] for k in row["known"]) <= row["verdicts"]
+        assert (row["standing"] == "new") == (not row["known"])
+
+
+def test_the_summary_and_the_page_link_a_known_signature_and_call_the_other_new(tmp_path: Path) -> None:
+    rules = tmp_path / "expectations.yaml"
+    rules.write_text("expectations:\n  - {id: known-a, cell: '*', signature: 'bug a', reason: 'Reason A',\n"
+                     "     link: 'https://github.com/huggingface/peft/issues/1'}\n")
+    verdicts = [verdict(case_id="c1", outcome="crash", signature="bug a"),
+                verdict(case_id="c2", arch="gpt2", outcome="crash", signature="bug z")]
+    assert report_cli(write(tmp_path / "r.jsonl", verdicts), "--out", tmp_path, "--expectations", rules) == 0
+    rows = {line.split(" | ")[2]: line for line in (tmp_path / "summary.md").read_text().splitlines()
+            if line.startswith("| 1 ") or line.startswith("| 2 ")}
+    assert "[known-a](https://github.com/huggingface/peft/issues/1)" in rows["bug a"]
+    assert "**new**" in rows["bug z"] and "known-a" not in rows["bug z"]
+    page = (tmp_path / "index.html").read_text()
+    assert '<a href="https://github.com/huggingface/peft/issues/1" title="Reason A">known-a</a>' in page
+    standing = {s["signature"]: s["standing"] for s in json.loads((tmp_path / "compat.json").read_text())["signatures"]}
+    assert standing == {"bug a": "known", "bug z": "new"}
+
+
+def test_a_bad_expectations_file_still_builds_the_report_and_says_why(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    rules = tmp_path / "expectations.yaml"
+    rules.write_text("expectations:\n  - {id: x, cell: '*'}\n")
+    bad = verdict(outcome="crash", signature="bug a")
+    assert report_cli(write(tmp_path / "r.jsonl", [bad]), "--out", tmp_path, "--expectations", rules) == 1
+    assert f"no failure is marked known: {rules}" in capsys.readouterr().err
+    assert json.loads((tmp_path / "compat.json").read_text())["signatures"][0]["standing"] == "new"
+
+
+def test_a_markdown_link_target_cannot_end_the_link_or_the_column() -> None:
+    assert markdown._url("https://x.org/1?q=(a)|b c") == "https://x.org/1?q=%28a%29%7Cb%20c"
 
 
 def test_the_schema_is_valid_and_names_the_outcomes_statuses_and_categories_the_code_uses() -> None:

@@ -14,6 +14,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from harness.expectations import DataFileError, Expectation, load_expectations
 from harness.report import compat, html, markdown, model
 from harness.report.diff import Diff, compare
 
@@ -28,10 +29,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="directory for index.html, summary.md and compat.json (default: reports)")
     parser.add_argument("--baseline", type=Path, metavar="COMPAT_JSON",
                         help="compat.json of an earlier run: show new failures, fixes and coverage changes")
+    parser.add_argument("--expectations", type=Path, metavar="YAML",
+                        help="known failures to mark in the report, with their links (default: expectations.yaml)")
 
 
 def main(args: argparse.Namespace) -> int:
-    report = model.read(args.inputs)
+    expectations: list[Expectation] = []
+    expectations_problem = ""
+    try:
+        expectations = load_expectations(args.expectations)
+    except (DataFileError, OSError) as exc:
+        expectations_problem = str(exc)
+    report = model.read(args.inputs, expectations)
     diff: Diff | None = None
     baseline_problem = ""
     if args.baseline:
@@ -59,12 +68,12 @@ def main(args: argparse.Namespace) -> int:
           f"{len(report.flaky_cases())} flaky cases")
     if diff:
         print(f"since {diff.baseline}: {diff.summary()}")
-    return _warn(report, baseline_problem)
+    return _warn(report, baseline_problem, expectations_problem)
 
 
-def _warn(report: model.Report, baseline_problem: str) -> int:
+def _warn(report: model.Report, baseline_problem: str, expectations_problem: str) -> int:
     """Say on stderr what could not be read; the exit status: 1 if anything, else 0."""
-    problems = bool(report.unreadable or baseline_problem or not report.verdicts)
+    problems = bool(report.unreadable or baseline_problem or expectations_problem or not report.verdicts)
     if report.unreadable:
         print(f"warning: {len(report.unreadable):,} unreadable line(s) skipped; the rest of the report was built:",
               file=sys.stderr)
@@ -75,6 +84,8 @@ def _warn(report: model.Report, baseline_problem: str) -> int:
                   file=sys.stderr)
     if baseline_problem:
         print(f"warning: no diff: {baseline_problem}", file=sys.stderr)
+    if expectations_problem:
+        print(f"warning: no failure is marked known: {expectations_problem}", file=sys.stderr)
     if not report.verdicts:
         print(f"warning: no verdicts in {', '.join(report.inputs) or 'the inputs'}: did the matrix run?",
               file=sys.stderr)

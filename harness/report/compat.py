@@ -36,7 +36,7 @@ def to_json(report: Report, diff: Diff | None, generated: str) -> dict[str, Any]
         "grid": [{"transformers": tf, "peft": peft, "cell": cell, "counts": dict(counts)}
                  for (tf, peft), cells in sorted(report.squares.items()) for cell, counts in sorted(cells.items())],
         "targets": [_target(t) for _, t in sorted(report.targets.items())],
-        "signatures": [_signature(s) for s in report.ranked_signatures()],
+        "signatures": [_signature(report, s) for s in report.ranked_signatures()],
         "flaky_cases": [{**key._asdict(), "case_id": case, "counts": dict(counts), "repro": repro(key.cell, case)}
                         for key, case, counts in report.flaky_cases()],
         "diff": _diff(diff) if diff else None,
@@ -81,13 +81,16 @@ def _target(target: Target) -> dict[str, Any]:
     }
 
 
-def _signature(signature: Signature) -> dict[str, Any]:
+def _signature(report: Report, signature: Signature) -> dict[str, Any]:
     error = signature.error
     return {
         "signature": signature.text,
         "counts": dict(signature.counts),
         "verdicts": signature.verdicts,
         "targets": len(signature.targets),
+        "standing": signature.standing,
+        "known": [{"id": ident, "link": report.expectation(ident).link, "reason": report.expectation(ident).reason,
+                   "verdicts": count} for ident, count in sorted(signature.known.items())],
         "error": {"type": error.type, "message": error.message, "frame": error.frame} if error else None,
         **{name: signature.spread(part) for name, part in _SPREAD.items()},
         "examples": [{"case_id": v.case_id, "cell": v.cell, "arch": v.arch, "task": v.task, "method": v.method,

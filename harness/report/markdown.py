@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from harness.report.diff import CATEGORIES, MEANINGS, Diff
-from harness.report.model import STATUSES, SYMBOLS, Key, Report, clip, describe, repro
+from harness.report.model import STATUSES, SYMBOLS, Key, Report, Signature, clip, describe, repro
 
 #: rows per listed section, signatures listed, unreadable lines quoted
 ROWS = 20
@@ -105,11 +105,24 @@ def _signatures(report: Report) -> list[str]:
         example = signature.examples[0]
         reach = (f"{len(signature.targets):,} targets, {len(signature.spread('arch')):,} archs, "
                  f"{len(signature.spread('cell')):,} cells")
-        rows.append([str(n), tally(signature.counts), text(signature.text, 160), reach,
+        rows.append([str(n), tally(signature.counts), text(signature.text, 160), reach, _standing(report, signature),
                      code(repro(example.cell, example.case_id))])
     return [f"### Top failure signatures ({min(len(ranked), SIGNATURES)} of {len(ranked):,}; "
             "the full list, examples and tracebacks are in index.html)", "",
-            *_table(["#", "verdicts", "signature", "reach", "repro (one example)"], rows), ""]
+            *_table(["#", "verdicts", "signature", "reach", "known?", "repro (one example)"], rows), ""]
+
+
+def _standing(report: Report, signature: Signature) -> str:
+    """"new", or the expectations that explain it, each linked to its upstream issue."""
+    links = [f"[{text(ident, 60)}]({_url(report.expectation(ident).link)})" for ident in sorted(signature.known)]
+    if signature.standing == "partly known":
+        links.append(f"{signature.unexplained:,} new")
+    return ", ".join(links) or "**new**"
+
+
+def _url(link: str) -> str:
+    """A link target that cannot end the Markdown link or the table column early."""
+    return "".join(c if c.isalnum() or c in "/:.-_~#?=&%+" else f"%{ord(c):02X}" for c in link)
 
 
 def _key(key: Key) -> list[str]:

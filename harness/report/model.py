@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 from packaging.version import InvalidVersion, Version
 
+from harness.expectations import Expectation
 from harness.results import BAD_OUTCOMES, BadLine, ErrorInfo, Verdict, read_verdicts
 
 FLAKY = "flaky"
@@ -120,6 +121,8 @@ class Signature:
     targets: set[Key] = field(default_factory=set)
     #: up to EXAMPLES verdicts, each from another (cell, arch) where there is one
     examples: list[Verdict] = field(default_factory=list)
+    #: expectation id → bad verdicts it explains (the first expectation that explains a verdict takes it)
+    known: Counter[str] = field(default_factory=Counter)
 
     @property
     def anchor(self) -> str:
@@ -133,13 +136,27 @@ class Signature:
     def error(self) -> ErrorInfo | None:
         return next((v.error for v in self.examples if v.error), None)
 
+    @property
+    def unexplained(self) -> int:
+        """Bad verdicts no expectation explains: the ones that make a run exit 1."""
+        return self.verdicts - sum(self.known.values())
+
+    @property
+    def standing(self) -> str:
+        """"known" (an expectation explains every verdict), "partly known" (some) or "new" (none)."""
+        if not self.known:
+            return "new"
+        return "partly known" if self.unexplained else "known"
+
     def spread(self, part: str) -> list[str]:
         """The distinct values of one key part ("cell", "arch", …) among the targets it hits, sorted."""
         return sorted({getattr(key, part) for key in self.targets})
 
-    def add(self, verdict: Verdict, key: Key) -> None:
+    def add(self, verdict: Verdict, key: Key, explained_by: Expectation | None = None) -> None:
         self.counts[verdict.outcome] += 1
         self.targets.add(key)
+        if explained_by is not None:
+            self.known[explained_by.id] += 1
         seen = {(v.cell, v.arch) for v in self.examples}
         if len(self.examples) < EXAMPLES and (verdict.cell, verdict.arch) not in seen:
             self.examples.append(verdict)
@@ -163,6 +180,11 @@ class Report:
     signatures: dict[str, Signature] = field(default_factory=dict)
     #: (transformers, peft) version → cell → outcome → verdicts
     squares: dict[tuple[str, str], dict[str, Counter[str]]] = field(default_factory=dict)
+    #: known failures: a signature shows which of its verdicts they explain
+    expectations: tuple[Expectation, ...] = ()
+
+    def expectation(self, ident: str) -> Expectation:
+        return next(e for e in self.expectations if e.id == ident)
 
     def add(self, verdict: Verdict) -> None:
         key = Key(verdict.cell, verdict.arch, verdict.task, verdict.method, verdict.property)
@@ -176,7 +198,8 @@ class Report:
         if outcome in BAD_OUTCOMES:
             text = signature_of(verdict)
             target.signatures[text] += 1
-            self.signatures.setdefault(text, Signature(text)).add(verdict, key)
+            explained_by = next((e for e in self.expectations if e.explains(verdict)), None)
+            self.signatures.setdefault(text, Signature(text)).add(verdict, key, explained_by)
 
     @property
     def verdicts(self) -> int:
@@ -212,17 +235,17 @@ class Report:
         return sorted({square[package] for square in self.squares}, key=version_order)
 
 
-def build(verdicts: Iterable[Verdict]) -> Report:
-    report = Report()
+def build(verdicts: Iterable[Verdict], expectations: Iterable[Expectation] = ()) -> Report:
+    report = Report(expectations=tuple(expectations))
     for verdict in verdicts:
         report.add(verdict)
     return report
 
 
-def read(paths: Iterable[str | Path]) -> Report:
+def read(paths: Iterable[str | Path], expectations: Iterable[Expectation] = ()) -> Report:
     """The report of verdict files (a directory stands for its ``*.jsonl``). Missing files and unreadable lines
     land in ``report.unreadable`` and everything else is still read."""
-    report = Report()
+    report = Report(expectations=tuple(expectations))
     seen: set[Path] = set()
     for path in _expand(paths, report.unreadable):
         if path.resolve() in seen:  # the same file twice (overlapping globs) would count its verdicts twice
