@@ -60,8 +60,8 @@ def text_inputs(
 ) -> dict[str, torch.Tensor]:
     """Token inputs: ids above the special-token band and a full attention mask.
 
-    Seq2seq tasks (and encoder-decoder base models) also get decoder ids; encoder-decoder classifiers read the
-    eos position, so their rows end with eos.
+    Seq2seq tasks (and encoder-decoder base models and image-text models) also get decoder ids; encoder-decoder
+    classifiers read the eos position, so their rows end with eos.
     """
     gen = torch.Generator().manual_seed(seed)
     ids = torch.randint(RESERVED_IDS, spec.vocab, (batch, length), generator=gen)
@@ -70,7 +70,7 @@ def text_inputs(
     if encoder_decoder and kind.inputs == "text" and not kind.text_types_only:
         ids[:, -1] = _first_id(config.eos_token_id)
     inputs = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
-    if kind.inputs == "seq2seq" or (encoder_decoder and kind.text_types_only):
+    if kind.inputs == "seq2seq" or (encoder_decoder and (kind.text_types_only or kind.inputs == "image-text")):
         decoder_length = max(1, length // 2)
         inputs["decoder_input_ids"] = torch.randint(RESERVED_IDS, spec.vocab, (batch, decoder_length), generator=gen)
     return inputs

@@ -168,14 +168,14 @@ _OLD_PIXEL_NAMES = ("pixel_values_images", "image_patches")
 
 
 @functools.cache
-def _named_inputs(model_type: str) -> frozenset[str]:
-    return frozenset(inspect.signature(model_class(TASK, model_type).forward).parameters)
+def _named_inputs(task: str, model_type: str) -> frozenset[str]:
+    return frozenset(inspect.signature(model_class(task, model_type).forward).parameters)
 
 
 def _renamed(spec: ArchSpec, inputs: dict[str, Any]) -> dict[str, Any]:
     """Pixels under an older name passed as ``pixel_values`` where the forward names that."""
     for old in _OLD_PIXEL_NAMES:
-        if old in inputs and "pixel_values" in _named_inputs(spec.model_type):
+        if old in inputs and "pixel_values" in _named_inputs(spec.task, spec.model_type):
             inputs["pixel_values"] = inputs.pop(old)
     return inputs
 
@@ -277,8 +277,33 @@ def _gemma3_tokens(o: dict[str, Any]) -> dict[str, Any]:
 
 
 def _text_width(*names: str) -> Derive:
-    """Outer width fields that must equal the text model's."""
-    return lambda o: dict.fromkeys(names, o["text_config"]["hidden_size"])
+    """Width fields that must equal the text model's: outer ones, or ``part.field`` in a sub-config (an adapter or
+    an audio tower whose output is scattered into the text sequence)."""
+
+    def derive(o: dict[str, Any]) -> dict[str, Any]:
+        width = o["text_config"]["hidden_size"]
+        out: dict[str, Any] = {}
+        for name in names:
+            part, _, field_name = name.rpartition(".")
+            if part:
+                out[part] = {**out.get(part, o[part]), field_name: width}
+            else:
+                out[name] = width
+        return out
+
+    return derive
+
+
+def _chain(*derives: Derive) -> Derive:
+    """The derives applied in turn, each seeing what the earlier ones set."""
+
+    def derive(o: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for step in derives:
+            out.update(step({**o, **out}))
+        return out
+
+    return derive
 
 
 def _llama4_adapter(o: dict[str, Any]) -> dict[str, Any]:
@@ -294,6 +319,27 @@ def _sam_windows(o: dict[str, Any]) -> dict[str, Any]:
     vision = o["vision_config"]
     windows = {"window_size": 2, "global_attn_indexes": [vision["num_hidden_layers"] - 1]}
     return {**_min_image_tokens(o), "vision_config": {**vision, **windows}}
+
+
+def _granite4_vision(o: dict[str, Any]) -> dict[str, Any]:
+    """Granite 4 Vision: one deepstack pair (last tower layer into the last text layer), the four spatial groups into
+    the last text layer, windows halved; its Q-Former takes one head per 64 of the tower width."""
+    last = o["text_config"]["num_hidden_layers"] - 1
+    return {"deepstack_layer_map": [[-1, last]], "spatial_target_layers": [last] * 4, "downsample_rate": "1/2",
+            "vision_config": {**o["vision_config"], "hidden_size": 64}}
+
+
+def _last_layer_sparse(o: dict[str, Any]) -> dict[str, Any]:
+    """Per-layer MLP kinds for a text default that lists none: dense layers, then MoE at the last one."""
+    text = o["text_config"]
+    kinds = ["dense"] * (text["num_hidden_layers"] - 1) + ["sparse"]
+    return {"text_config": {**text, "mlp_layer_types": kinds}}
+
+
+def _sam_neck(o: dict[str, Any]) -> dict[str, Any]:
+    """The SAM neck's downsampling convolutions: from the neck's output channels into the encoder's width."""
+    sam = o["sam_config"]
+    return {"sam_config": {**sam, "downsample_channels": [sam["output_channels"], o["encoder_config"]["hidden_size"]]}}
 
 
 def _mm_tokens(config: Any) -> int:
@@ -390,16 +436,31 @@ def _rope(config_cls: type, **settings: Any) -> dict[str, Any]:
     return {key: {**rope, "rope_type": rope.get("rope_type", "default"), **settings}}
 
 
-def _mrope(level: dict[str, Any], config_cls: type) -> dict[str, Any]:
-    """Multimodal rotary sections (time, height, width) splitting exactly the rotary half-width of the drawn text
-    heads (``partial_rotary_factor`` of them)."""
+def _mrope(level: dict[str, Any], config_cls: type, axes: int = 3, pair_first: bool = False) -> dict[str, Any]:
+    """Multimodal rotary sections splitting exactly the rotary half-width of the drawn text heads
+    (``partial_rotary_factor`` of them): a (height, width) pair alike, after the ``axes - 2`` that share the rest
+    (time, or HunYuan-VL's extra sequence axes), or before them for a family that lists the pair first (ERNIE)."""
     defaults = config_cls().to_dict()
     rope = next((defaults[k] for k in ("rope_parameters", "rope_scaling") if defaults.get(k)), {})
     partial = rope.get("partial_rotary_factor", defaults.get("partial_rotary_factor")) or 1.0
     head_dim = level.get("head_dim") or level["hidden_size"] // level["num_attention_heads"]
     half = int(head_dim * partial) // 2
     side = half * 3 // 8
-    return _rope(config_cls, mrope_section=[half - 2 * side, side, side])
+    shares = [(half - 2 * side) // (axes - 2)] * (axes - 2)
+    shares[0] += half - 2 * side - sum(shares)
+    sections = [*shares, side, side]
+    return _rope(config_cls, mrope_section=sections[::-1] if pair_first else sections)
+
+
+def _text_mrope(model_type: str, axes: int = 3, pair_first: bool = False) -> Derive:
+    """Multimodal rotary sections (see :func:`_mrope`) for the text config of ``model_type``, whose default leaves
+    them out or sizes them for the full-size heads."""
+
+    def derive(o: dict[str, Any]) -> dict[str, Any]:
+        text = o["text_config"]
+        return {"text_config": {**text, **_mrope(text, _config_cls(model_type, "text_config"), axes, pair_first)}}
+
+    return derive
 
 
 def _qwen_vl(model_type: str, tokens: tuple[str, ...] = ()) -> Derive:
@@ -449,7 +510,8 @@ def _patch_grid(wrap: tuple[str, str] | None, square_patches: bool = False) -> D
         if square_patches:
             pixels = _pixels(generator, batch * rows * cols, channels, side, side)
         else:
-            pixels = _pixels(generator, batch * rows * cols, channels * int(vision.temporal_patch_size) * side**2)
+            frames = int(getattr(vision, "temporal_patch_size", 1))  # towers without one patch single frames
+            pixels = _pixels(generator, batch * rows * cols, channels * frames * side**2)
         tokens = [_token(config, "image_token_id")] * (rows * cols // merge**2)
         if wrap:
             tokens = [_token(config, wrap[0]), *tokens, _token(config, wrap[1])]
@@ -679,6 +741,12 @@ def _fuyu(config: Any, batch: int, generator: torch.Generator) -> Images:
                   {"image_patches": _pixels(generator, batch, 1, count, width)})
 
 
+def _fuyu_indices(config: Any, ids: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The patch each position takes (-1 for text): releases before 4.47 place patches by these, not by the token."""
+    placeholders = ids == _token(config, "image_token_id")
+    return {"image_patches_indices": torch.where(placeholders, placeholders.long().cumsum(dim=1) - 1, -1)}
+
+
 def _hybrid_sam(o: dict[str, Any]) -> dict[str, Any]:
     """DeepSeek-VL hybrid's SAM high-resolution tower: windows of 2 over its 4 x 4 grid, the first block global (the
     aligner taps it)."""
@@ -834,7 +902,8 @@ RECORDS: tuple[ArchRecord, ...] = (
     *(_record((mt,), _QWEN_LAYOUT, derive=_qwen_vl(mt, _QWEN_TOKENS), note="Qwen-VL: flattened patch grid, merged "
               "2 x 2, multimodal rotary positions") for mt in ("qwen2_vl", "qwen2_5_vl")),
     *(_record((mt,), _QWEN_LAYOUT, derive=_qwen_vl(mt), note="Qwen-VL layout")
-      for mt in ("qwen3_vl", "qwen3_vl_moe", "cosmos3_omni", "qwen3_5", "qwen3_5_moe", "lfm3_vl", "qwen4_exp")),
+      for mt in ("qwen3_vl", "qwen3_vl_moe", "cosmos3_omni", "cosmos3_edge", "qwen3_5", "qwen3_5_moe", "lfm3_vl",
+                 "qwen4_exp")),
     *(_record((mt,), _QWEN_LAYOUT, derive=_qwen_vl(mt, ("vision_start_token_id", "vision_end_token_id")),
               note="Qwen-Omni thinker: the Qwen-VL layout (the vision start/end ids its config leaves out)")
       for mt in ("qwen2_5_omni_thinker", "qwen3_omni_moe_thinker")),
@@ -875,8 +944,9 @@ RECORDS: tuple[ArchRecord, ...] = (
     _record(("lfm2_vl", "lfm2-vl"), Layout(_naflex, placeholder="image_token_id"),
             derive=lambda o: {"vision_config": {**o["vision_config"], "num_patches": 16}},
             note="LFM2-VL: native-resolution SigLIP2 patches, unshuffled by downsample_factor"),
-    _record(("fuyu",), Layout(_fuyu, placeholder="image_token_id"), derive=_text_width("hidden_size"),
-            note="Fuyu: raw patches embedded linearly, one placeholder each"),
+    _record(("fuyu",), Layout(_fuyu, placeholder="image_token_id", extras=_fuyu_indices),
+            derive=_chain(_text_width("hidden_size"), lambda o: _free_band_ids(o, ("image_token_id",))),
+            note="Fuyu: raw patches embedded linearly, one placeholder each (an id set where a release has none)"),
     _record(("ovis2",), Layout(_fixed(_patch_tokens), placeholder="image_token_id"), derive=_text_width("hidden_size"),
             note="Ovis2: soft visual words per patch from a visual embedding table"),
     _record(("deepseek_vl_hybrid",), Layout(_two_resolutions, placeholder="image_token_id"), derive=_hybrid_sam,
@@ -910,10 +980,11 @@ RECORDS: tuple[ArchRecord, ...] = (
             note="Florence-2: DaViT features as placeholders in the BART encoder, the text again in the decoder (the "
                  "outer forward calls the BART encoder and decoder one by one)"),
     ArchRecord(("florence_vision",), derive=_davit_stage, note="DaViT as one stage of per-stage lists"),
-    _record(("pp_formulanet",), Layout(_plain, placeholder=None, text="decoder"),
+    _record(("pp_formulanet",), Layout(_plain, placeholder=None, text="decoder", language_model="model.decoder"),
             derive=lambda o: {"vision_config": {**o["vision_config"], "window_size": 2,
                                                 "decoder_hidden_size": o["text_config"]["d_model"]}},
-            note="PP-FormulaNet: a SAM-style image encoder (windows tiling its 4 x 4 grid) for a text decoder"),
+            note="PP-FormulaNet: a SAM-style image encoder (windows tiling its 4 x 4 grid) for a text decoder (whose "
+                 "model holds both, so the decoder is named)"),
     _record(("paligemma",), Layout(_fixed(_patch_tokens)), derive=_text_width("hidden_size", "projection_dim"),
             note="PaliGemma: one placeholder per SigLIP patch"),
     _record(("gemma3", "shieldgemma2"), Layout(_fixed(_mm_tokens, wrap=("boi_token_index", "eoi_token_index"))),
@@ -936,6 +1007,41 @@ RECORDS: tuple[ArchRecord, ...] = (
     _record(("idefics3", "smolvlm"),
             Layout(_tiled(_shuffled_tokens(lambda c: 1 / int(c.scale_factor))), placeholder="image_token_id"),
             note="Idefics3: images per row with a pixel mask, pixel shuffle by scale_factor"),
+    ArchRecord(("inkling2",), derive=_text_width("vision_config.text_hidden_size"),
+               note="Inkling2: the vision tower projects to the text width itself"),
+    ArchRecord(("granite_docling",), derive=_text_width("vision_config.out_hidden_size"),
+               note="Granite-Docling: the vision tower projects to the text width itself"),
+    ArchRecord(("muse_spark",), derive=_text_width("audio_config.out_hidden_size"),
+               note="Muse Spark: audio features are scattered into the text sequence at its width"),
+    ArchRecord(("muse_spark_audio",), fixed={"hidden_sizes": [16, 16, 16, 16], "depths": [1, 1, 1, 1]},
+               note="Muse Spark's audio tower: its four downsampling stages (per-stage lists), each one narrow block"),
+    ArchRecord(("dots3_note",), derive=_text_width("vision_config.adapter_out_dim", "audio_config.adapter_out_dim"),
+               note="Dots3 Note: the vision and audio adapters write the text width"),
+    ArchRecord(("molmo2",),
+               derive=lambda o: {"adapter_config": {**o["adapter_config"], "vision_feature_layer": [-1, 0]}},
+               note="Molmo2: the adapter concatenates two tower layers, indexed within the tiny tower"),
+    ArchRecord(("nemotron_h_omni",),
+               derive=lambda o: {"video_temporal_patch_size": 2,
+                                 "vision_config": {**o["vision_config"], "video_temporal_patch_size": 2}},
+               note="Nemotron-H Omni: the tower keeps its own copy of the video temporal patch size (both set)"),
+    ArchRecord(("ernie4_5_vl_moe",), derive=_text_mrope("ernie4_5_vl_moe", pair_first=True),
+               note="ERNIE-4.5-VL: rotary sections for the tiny text heads"),
+    ArchRecord(("hunyuan_vl",), derive=_text_mrope("hunyuan_vl", axes=4),
+               note="HunYuan-VL: four rotary sections (its default has none, yet the rotary embedding needs them)"),
+    ArchRecord(("granite4_vision",), derive=_granite4_vision,
+               note="Granite 4 Vision: deepstack and spatial projectors inject into the tiny text model's last layer"),
+    ArchRecord(("deepseek_ocr2",), derive=_last_layer_sparse,
+               note="DeepSeek-OCR-2: dense MLPs, then MoE at the last layer (the default lists no layer kinds)"),
+    ArchRecord(("unlimited_ocr_text",), grouped_kv=False,
+               note="Unlimited-OCR's eager attention does not repeat kv heads: as many as query heads"),
+    ArchRecord(("deepseek_ocr2_vision", "unlimited_ocr_vision"), derive=_sam_neck,
+               note="SAM neck of the OCR towers: two narrow downsampling convolutions into the encoder width"),
+    ArchRecord(("step3p7",), derive=lambda o: {"text_config": {**o["text_config"], "sliding_window": 4}},
+               note="Step3p7: the text model builds a sliding-window mask whatever its layer kinds; a window of 4"),
+    ArchRecord(("pi0",), unsupported=(Gate("", "PI0 is a robot action policy: its forward needs the robot state "
+                                               "and predicts flow-matching actions, not text; the harness makes no "
+                                               "such inputs", (TASK,)),),
+               note="listed by the image-text-to-text mapping, but a vision-language-action model"),
     ArchRecord(("evolla",), unsupported=(Gate("", "Evolla reads protein sequences and structure tokens, not "
                                                   "images: the harness makes no such inputs", (TASK,)),),
                note="listed by the image-text-to-text mapping, but a protein-language model"),
