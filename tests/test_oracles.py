@@ -47,7 +47,8 @@ def _outcome(case: Case, prop: str, stand_in: type | None) -> str:
 BROKEN = [
     ("generate-greedy", S.DropsAdapterInGenerate, {"fail"}),
     ("generate-greedy", S.IgnoresCache, {"fail"}),
-    ("generate-greedy", S.RePrependsVirtualTokens, {"fail"}),
+    # transformers < 4.46 notices the extra position (a shape error) where later releases run on silently
+    ("generate-greedy", S.RePrependsVirtualTokens, {"fail", "crash"}),
     ("prefilled-cache", S.IgnoresCache, {"fail"}),
     ("prefilled-cache", S.RePrependsVirtualTokens, {"fail", "crash"}),
     ("positional-ids", S.ShiftsPositionalArguments, {"fail", "crash"}),
