@@ -88,6 +88,9 @@ def run_case(case: Case, properties: list[Property], timeout_s: float, *, pinned
         try:
             with time_limit(timeout_s):
                 prop.check(trial)
+        except BaseUnusable as exc:
+            why = f"the base model fails this call without peft ({exc})"
+            yield _verdict(case, prop.name, "skip", start, reason=why, **extra)
         except Exception as exc:  # noqa: BLE001 - every exception is an outcome
             yield _from_exception(case, prop.name, exc, start, **extra)
         else:

@@ -98,3 +98,10 @@ class SwallowsPositionalIds(Faithful):
             kwargs["attention_mask"] = torch.ones_like(start)
             return super().generate(start, **{k: v for k, v in kwargs.items() if k != "input_ids"})
         return super().generate(**kwargs)
+
+
+class RefusesToGenerate(Faithful):
+    """``generate`` raises, as a peft bug or a model that cannot generate at all would."""
+
+    def generate(self, *args: Any, **kwargs: Any) -> Any:
+        raise ValueError("`decoder_start_token_id` or `bos_token_id` has to be defined")

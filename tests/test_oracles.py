@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import transformers
 
 import stand_ins as S
 from harness.archs.strategies import ArchSpec
@@ -90,3 +91,21 @@ def test_adapter_matters_fails_for_an_unperturbed_zero_gate() -> None:
                        ADAPTION.call)
     assert _outcome(ADAPTION, "adapter-matters", None) == "pass"
     assert _outcome(unperturbed, "adapter-matters", None) == "fail"
+
+
+@pytest.mark.parametrize("base_fails_too", [False, True])
+def test_a_generate_the_base_model_fails_too_is_a_skip_not_a_peft_crash(monkeypatch: pytest.MonkeyPatch,
+                                                                         base_fails_too: bool) -> None:
+    """A generate call the wrapped model refuses is a crash, unless a fresh base model refuses it as well: then the
+    call says nothing about peft (a config the zoo drew without a start token, say) and the verdict is a skip."""
+    if base_fails_too:
+        monkeypatch.setattr(transformers.GenerationMixin, "generate", S.RefusesToGenerate.generate)
+
+    def swap(trial: Trial) -> None:
+        trial.model = S.RefusesToGenerate(trial.model)
+
+    verdict = {v.property: v for v in run_case(ADAPTION, select(["generate-greedy"]), TIMEOUT_S, hook=swap)}[
+        "generate-greedy"]
+    assert verdict.outcome == ("skip" if base_fails_too else "crash"), verdict
+    assert ("base model fails" in verdict.reason) is base_fails_too
+

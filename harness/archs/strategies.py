@@ -77,6 +77,8 @@ def _special_ids(defaults: dict[str, Any], level: int) -> dict[str, Any]:
             out[key] = remap(value)
         elif isinstance(value, list) and value and all(isinstance(v, int) and v >= 0 for v in value):
             out[key] = [remap(v) for v in value]
+    if defaults.get("is_encoder_decoder") and defaults.get("decoder_start_token_id") is None and "pad_token_id" in out:
+        out["decoder_start_token_id"] = out["pad_token_id"]  # T5's convention; generate and shifted labels need one
     return out
 
 

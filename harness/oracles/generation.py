@@ -11,7 +11,17 @@ from typing import Any
 
 import torch
 
-from harness.oracles.base import PATH_ATOL, TIE_MARGIN, NotApplicable, OracleFailure, Property, Trial, assert_close
+from harness.oracles.base import (
+    PATH_ATOL,
+    TIE_MARGIN,
+    BaseUnusable,
+    NotApplicable,
+    OracleFailure,
+    Property,
+    Trial,
+    assert_close,
+)
+from harness.timeouts import CaseTimeout
 
 GENERATING_TASKS = ("causal-lm", "seq2seq-lm", "image-text-to-text")
 
@@ -91,8 +101,25 @@ def greedy_loop(trial: Trial, inputs: dict[str, torch.Tensor],
 
 
 def _generate(trial: Trial, inputs: dict[str, torch.Tensor], steps: int, **options: Any) -> Any:
-    with torch.no_grad():
-        return trial.model.generate(**inputs, max_new_tokens=steps, do_sample=False, num_beams=1, **options)
+    return _call_generate(trial, **inputs, max_new_tokens=steps, do_sample=False, num_beams=1, **options)
+
+
+def _call_generate(trial: Trial, *args: Any, **kwargs: Any) -> Any:
+    """``trial.model.generate(*args, **kwargs)``. When it raises, a fresh base model gets the same call (without
+    peft's ``task_ids``): if that raises too, the call says nothing about peft (:class:`BaseUnusable`)."""
+    try:
+        with torch.no_grad():
+            return trial.model.generate(*args, **kwargs)
+    except CaseTimeout:
+        raise
+    except Exception:
+        kwargs.pop("task_ids", None)
+        try:
+            with torch.no_grad():
+                trial.rebuild_base().model.generate(*args, **kwargs)
+        except Exception as base_exc:  # noqa: BLE001 - the reason the verdict is a skip
+            raise BaseUnusable(f"generate: {type(base_exc).__name__}: {base_exc}".splitlines()[0][:300]) from base_exc
+        raise
 
 
 def _require_generation(trial: Trial) -> None:
@@ -207,10 +234,9 @@ def _seeded_generate(trial: Trial, inputs: dict[str, torch.Tensor], positional: 
                      options: dict[str, Any]) -> Any:
     torch.manual_seed(trial.case.call.seed)
     args = dict(inputs)
-    with torch.no_grad():
-        if positional:
-            return trial.model.generate(args.pop("input_ids"), **args, **options)
-        return trial.model.generate(**args, **options)
+    if positional:
+        return _call_generate(trial, args.pop("input_ids"), **args, **options)
+    return _call_generate(trial, **args, **options)
 
 
 PROPERTIES = (

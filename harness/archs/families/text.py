@@ -47,11 +47,6 @@ def _transfo_xl_cutoffs(o: dict[str, Any]) -> dict[str, Any]:
     return {"cutoffs": [vocab // 4, vocab // 2], "div_val": 2}
 
 
-def _t5_decoder_start(o: dict[str, Any]) -> dict[str, Any]:
-    """T5's classification and QA heads shift labels from the decoder start token, which T5 leaves at the pad id."""
-    return {"decoder_start_token_id": o["pad_token_id"]}
-
-
 def _dbrx_attention(o: dict[str, Any]) -> dict[str, Any]:
     """DBRX attention: kv heads from the drawn geometry; clip_qkv set (4.45's eager path clamps with None bounds
     otherwise); rope_theta given (5.x modeling reads it from the attention config, which does not define it)."""
@@ -236,7 +231,6 @@ RECORDS: tuple[ArchRecord, ...] = (
                note="streaming transcription: audio frames aligned with the text positions"),
     ArchRecord(("seamless_m4t", "seamless_m4t_v2"), fixed={"upsample_initial_channel": 32},
                note="the vocoder halves its channels at each of 5 upsampling steps: start with 32"),
-    ArchRecord(("t5",), derive=_t5_decoder_start, note="decoder start token for the classification heads"),
     ArchRecord(("t5gemma2",), derive=_t5gemma2_balanced, note="encoder text model as wide as the decoder"),
     ArchRecord(("encoder-decoder",), parts={"encoder": "bert", "decoder": "bert"}, derive=_bert_pair,
                note="the generic encoder-decoder composite, as BERT to BERT"),
