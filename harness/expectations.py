@@ -11,8 +11,10 @@ known bug, not news. ``judge`` then reports two lists, and the run exits 0 only 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,12 +89,22 @@ class Judgement:
     def exit_code(self) -> int:
         return 0 if self.ok else 1
 
+    @functools.cached_property
+    def _explained(self) -> dict[int, Expectation]:
+        return {id(v): e for v, e in self.expected}
+
+    def known_as(self, verdict: Verdict) -> Expectation | None:
+        """The expectation that explains ``verdict`` (None: a new failure, or not a failure)."""
+        return self._explained.get(id(verdict))
+
     def lines(self) -> list[str]:
-        """A human summary, one line per new failure and per stale expectation."""
+        """A human summary: the counts, one line per new failure target (verdicts of one target and signature
+        counted together) and one per stale expectation."""
         out = [f"{len(self.new_failures)} new failure(s), {len(self.expected)} expected, {len(self.stale)} stale "
                "expectation(s)"]
-        out += [f"NEW   {v.cell} {v.arch} {v.method} {v.property}: {v.outcome} {v.signature}"
-                for v in self.new_failures]
+        targets = Counter((v.cell, v.arch, v.method, v.property, v.outcome, v.signature) for v in self.new_failures)
+        out += [f"NEW   {cell} {arch} {method} {prop}: {outcome} {signature}" + (f" ({n} verdicts)" if n > 1 else "")
+                for (cell, arch, method, prop, outcome, signature), n in targets.items()]
         out += [f"STALE {e.id}: every verdict in its scope passed; narrow or remove it ({e.link})" for e in self.stale]
         return out
 

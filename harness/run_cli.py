@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from dataclasses import replace
 from pathlib import Path
 
+from harness.expectations import Judgement
 from harness.matrix import Profile
 from harness.results import BAD_OUTCOMES, Verdict
 
@@ -92,7 +93,7 @@ def main(args: argparse.Namespace) -> int:
         judgement = judge([v for v in verdicts if (v.case_id, v.property) not in flaky], expectations)
     if args.junit:
         write_junit(verdicts, args.junit, cell)
-    print_summary(verdicts, out)
+    print_summary(verdicts, out, judgement)
     if flaky:
         print(f"\n{len(flaky)} (case, property) verdict(s) flipped on re-run: flaky, not counted as regressions",
               file=sys.stderr)
@@ -134,17 +135,20 @@ def flaky_keys(verdicts: list[Verdict]) -> set[tuple[str, str]]:
     return {key for key, outcomes in seen.items() if len(outcomes) > 1}
 
 
-def print_summary(verdicts: list[Verdict], out: Path) -> None:
-    """Outcome totals, then each bad signature once with how many targets show it and a case to replay."""
+def print_summary(verdicts: list[Verdict], out: Path, judgement: Judgement) -> None:
+    """Outcome totals, then each bad signature once, new ones first: how many targets show it, whether
+    expectations.yaml knows it (and where it is reported upstream), and a case to replay."""
     totals = Counter(v.outcome for v in verdicts)
     print("\n" + " · ".join(f"{n} {o}" for o, n in totals.most_common()), file=sys.stderr)
     by_signature: dict[str, list[Verdict]] = defaultdict(list)
     for v in verdicts:
         if v.outcome in BAD_OUTCOMES:
             by_signature[v.signature].append(v)
-    for signature, group in sorted(by_signature.items(), key=lambda kv: -len(kv[1])):
+    known = {sig: {e.id: e.link for e in map(judgement.known_as, group) if e} for sig, group in by_signature.items()}
+    for signature, group in sorted(by_signature.items(), key=lambda kv: (len(known[kv[0]]) > 0, -len(kv[1]))):
         targets = {(v.arch, v.method) for v in group}
-        example = group[0]
-        print(f"\n{example.outcome.upper():<7} {signature}\n        {len(group)} verdicts, {len(targets)} "
+        example = next((v for v in group if not judgement.known_as(v)), group[0])
+        standing = "; ".join(f"known: {ident} ({link})" for ident, link in known[signature].items()) or "NEW"
+        print(f"\n{example.outcome.upper():<7} {signature}\n        {standing} · {len(group)} verdicts, {len(targets)} "
               f"(arch, method) targets, e.g. {example.arch} × {example.method} [{example.property}]\n"
               f"        replay: python -m harness repro {example.case_id} --from {out}", file=sys.stderr)

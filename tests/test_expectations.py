@@ -173,6 +173,21 @@ def test_bad_verdicts_are_either_new_or_expected_and_nothing_else(vs: list[Verdi
 
 @settings(max_examples=200, deadline=None)
 @given(verdicts, expectations)
+def test_the_summary_names_each_new_failure_target_once_and_knows_what_explains_the_rest(
+        vs: list[Verdict], es: list[Expectation]) -> None:
+    result = judge(vs, es)
+    new_lines = [line for line in result.lines() if line.startswith("NEW ")]
+    targets = {(v.cell, v.arch, v.method, v.property, v.outcome, v.signature) for v in result.new_failures}
+    assert len(new_lines) == len(targets)
+    counted = sum(int(m.group(1)) if (m := re.search(r"\((\d+) verdicts\)$", line)) else 1 for line in new_lines)
+    assert counted == len(result.new_failures)
+    for v in vs:
+        known = result.known_as(v)
+        assert known is None if v.outcome not in BAD_OUTCOMES or v in result.new_failures else known.explains(v)
+
+
+@settings(max_examples=200, deadline=None)
+@given(verdicts, expectations)
 def test_stale_means_scope_ran_and_every_run_in_it_passed(vs: list[Verdict], es: list[Expectation]) -> None:
     result = judge(vs, es)
     for e in es:
@@ -206,3 +221,17 @@ def test_skips_neither_make_nor_prevent_staleness_and_out_of_scope_passes_do_not
 def test_a_different_failure_in_scope_is_new_even_with_an_expectation() -> None:
     result = judge([verdict("fail", message="ValueError: shapes differ")], [expectation()])
     assert len(result.new_failures) == 1 and result.exit_code == 1
+
+
+def test_the_run_summary_lists_new_signatures_first_and_links_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.run_cli import print_summary
+
+    known = [verdict("crash", message=PAST_KV, arch=f"arch{i}") for i in range(3)]  # the most verdicts, yet last
+    new = verdict("fail", message="ValueError: shapes differ", arch="gpt2")
+    known = [dataclasses.replace(v, signature="multiple values for past_key_values") for v in known]
+    new = dataclasses.replace(new, signature="shapes differ")
+    rule = Expectation("peft-1938", {"cell": ("*",)}, {}, "multiple values", "r", "https://example.org/1938")
+    print_summary([*known, new], Path("raw.jsonl"), judge([*known, new], [rule]))
+    err = capsys.readouterr().err
+    assert err.index("shapes differ") < err.index("NEW") < err.index("multiple values for past_key_values")
+    assert "known: peft-1938 (https://example.org/1938) · 3 verdicts" in err
