@@ -109,6 +109,11 @@ class Judgement:
         return out
 
 
+def explaining(verdict: Verdict, expectations: Iterable[Expectation]) -> Expectation | None:
+    """The first expectation that explains ``verdict``: the one a run and a report credit it to."""
+    return next((e for e in expectations if e.explains(verdict)), None)
+
+
 def judge(verdicts: Iterable[Verdict], expectations: Iterable[Expectation]) -> Judgement:
     """New failures and stale expectations of one run (see the module docstring)."""
     verdicts, expectations = list(verdicts), list(expectations)
@@ -116,7 +121,7 @@ def judge(verdicts: Iterable[Verdict], expectations: Iterable[Expectation]) -> J
     for verdict in verdicts:
         if verdict.outcome not in BAD_OUTCOMES:
             continue
-        match = next((e for e in expectations if e.explains(verdict)), None)
+        match = explaining(verdict, expectations)
         if match is None:
             new.append(verdict)
         else:
@@ -192,4 +197,4 @@ def _parse(reader: Reader, where: str, raw: Any, cells: list[str] | None) -> Exp
     return Expectation(ident, patterns, versions, signature, reader.string(entry["reason"], f"{where}.reason"), link)
 
 
-__all__ = ["DataFileError", "Expectation", "Judgement", "judge", "load_expectations"]
+__all__ = ["DataFileError", "Expectation", "Judgement", "explaining", "judge", "load_expectations"]

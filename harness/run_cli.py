@@ -149,6 +149,6 @@ def print_summary(verdicts: list[Verdict], out: Path, judgement: Judgement) -> N
         targets = {(v.arch, v.method) for v in group}
         example = next((v for v in group if not judgement.known_as(v)), group[0])
         standing = "; ".join(f"known: {ident} ({link})" for ident, link in known[signature].items()) or "NEW"
-        print(f"\n{example.outcome.upper():<7} {signature}\n        {standing} · {len(group)} verdicts, {len(targets)} "
-              f"(arch, method) targets, e.g. {example.arch} × {example.method} [{example.property}]\n"
+        print(f"\n{example.outcome.upper():<7} {signature}\n        {standing} · {len(group)} verdicts, "
+              f"{len(targets)} (arch, method) targets, e.g. {example.arch} × {example.method} [{example.property}]\n"
               f"        replay: python -m harness repro {example.case_id} --from {out}", file=sys.stderr)

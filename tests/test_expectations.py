@@ -223,7 +223,8 @@ def test_a_different_failure_in_scope_is_new_even_with_an_expectation() -> None:
     assert len(result.new_failures) == 1 and result.exit_code == 1
 
 
-def test_the_run_summary_lists_new_signatures_first_and_links_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_run_summary_lists_new_signatures_first_and_links_the_known_ones(
+        capsys: pytest.CaptureFixture[str]) -> None:
     from harness.run_cli import print_summary
 
     known = [verdict("crash", message=PAST_KV, arch=f"arch{i}") for i in range(3)]  # the most verdicts, yet last

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from packaging.version import InvalidVersion, Version
 
-from harness.expectations import Expectation
+from harness.expectations import Expectation, explaining
 from harness.results import BAD_OUTCOMES, BadLine, ErrorInfo, Verdict, read_verdicts
 
 FLAKY = "flaky"
@@ -198,8 +198,7 @@ class Report:
         if outcome in BAD_OUTCOMES:
             text = signature_of(verdict)
             target.signatures[text] += 1
-            explained_by = next((e for e in self.expectations if e.explains(verdict)), None)
-            self.signatures.setdefault(text, Signature(text)).add(verdict, key, explained_by)
+            self.signatures.setdefault(text, Signature(text)).add(verdict, key, explaining(verdict, self.expectations))
 
     @property
     def verdicts(self) -> int:
