@@ -35,6 +35,25 @@ class ErrorInfo:
     traceback: str = ""
 
 
+#: what a verdict record stands for: a hypothesis-drawn case, a pinned regression example, a whole target that is
+#: not run (refused, unbuildable, undrawable), or a cell whose libraries cannot be imported
+Kind = Literal["generated", "pinned", "target", "import"]
+KINDS: tuple[str, ...] = get_args(Kind)
+
+
+@dataclass(frozen=True)
+class Deprecation:
+    """A deprecation notice raised while peft (or the harness's call into peft) was on the stack."""
+
+    #: FutureWarning, DeprecationWarning, or "logger" for a transformers logger notice
+    category: str
+    message: str
+    #: innermost peft frame on the stack, "peft/module.py:function" ("" if none)
+    frame: str = ""
+    #: the release the message says the API will be removed in ("" if it names none)
+    removal: str = ""
+
+
 @dataclass(frozen=True)
 class Verdict:
     case_id: str
@@ -55,6 +74,11 @@ class Verdict:
     #: a pinned regression example rather than a generated case
     pinned: bool = False
     schema: int = SCHEMA_VERSION
+    kind: Kind = "generated"
+    #: 0 for a case's first judgement; 1, 2, ... for its flake re-runs (same case_id, fresh process)
+    repetition: int = 0
+    #: deprecation notices seen during this step (not a failure: the report's "breaks next")
+    deprecations: tuple[Deprecation, ...] = ()
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
