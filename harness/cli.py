@@ -12,6 +12,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "zoo": ("harness.archs.zoo_cli", "build one tiny model per architecture and show its status"),
     "methods": ("harness.methods.cli", "list the prompt methods of the installed peft, or survey wrapping them"),
     "run": ("harness.run_cli", "run the property suite here and write a verdict per (case, property)"),
+    "judge": ("harness.judge_cli", "judge verdict files: the summary and exit status of what they hold"),
     "repro": ("harness.repro_cli", "re-run one case here and print its verdicts and tracebacks"),
     "matrix": ("harness.matrix_cli", "show the version matrix (cells, pins, pairings); refresh the known releases"),
     "cell": ("harness.cell_cli", "run inside one matrix cell (what `tox -e <cell>` calls)"),

@@ -47,6 +47,10 @@ def load_yaml(path: str | os.PathLike[str]) -> Any:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise DataFileError(path, "", f"cannot read it ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise DataFileError(path, f"line {line}", f"not UTF-8 text (byte {exc.object[exc.start]:#04x})",
+                            "save the file as UTF-8") from None
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:

@@ -47,13 +47,22 @@ def _from_exception(case: Case, prop: str, exc: BaseException, start: float, **f
 
 
 def run_case(case: Case, properties: list[Property], timeout_s: float, *, pinned: bool = False,
-             hook: TrialHook | None = None, starting: Callable[[str], None] | None = None) -> Iterator[Verdict]:
-    """Verdicts for ``case``: first ``wrap``, then one per property (in order), as each finishes.
-    ``starting(name)`` is told before each step, so a supervisor knows what was in flight if the process dies."""
+             judge_wrap: bool = True, hook: TrialHook | None = None,
+             starting: Callable[[str], None] | None = None) -> Iterator[Verdict]:
+    """Verdicts for ``case``: first ``wrap`` (unless ``judge_wrap`` is False: a resumed case whose wrap verdict is
+    on file), then one per property (in order), as each finishes. ``starting(name)`` is told before each step, so a
+    supervisor knows what was in flight if the process dies."""
     announce = starting or (lambda name: None)
     announce("wrap")
     start = time.perf_counter()
-    extra = {"pinned": pinned}
+    extra = {"kind": "pinned" if pinned else "generated"}
+    for verdict in _judge(case, properties, timeout_s, start, extra, hook, announce):
+        if judge_wrap or verdict.property != "wrap":
+            yield verdict
+
+
+def _judge(case: Case, properties: list[Property], timeout_s: float, start: float, extra: dict[str, Any],
+           hook: TrialHook | None, announce: Callable[[str], None]) -> Iterator[Verdict]:
     try:
         with time_limit(timeout_s):
             trial = setup(case)

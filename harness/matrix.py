@@ -104,6 +104,11 @@ class Matrix:
     def crosses(self) -> tuple[Cell, ...]:
         return tuple(c for c in self.cells if c.kind == "cross")
 
+    @property
+    def names(self) -> list[str]:
+        """Every name a cell answers to: its own and its aliases, excluded crosses too (their import verdicts)."""
+        return [n for c in self.cells for n in (c.name, *c.aliases)] + list(self.excluded)
+
     def cell(self, name: str) -> Cell:
         """The cell called ``name`` (or one of its aliases); a clear error lists near matches."""
         for cell in self.cells:

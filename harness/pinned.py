@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.methods.names import method_key
+
 PINNED_DIR = Path(__file__).parent / "data" / "pinned"
 
 
@@ -24,7 +26,7 @@ class Pinned:
     def matches(self, tasks: list[str] | None, archs: list[str] | None, methods: list[str] | None) -> bool:
         arch = self.case["arch"]
         return ((not tasks or arch["task"] in tasks) and (not archs or arch["model_type"] in archs)
-                and (not methods or self.case["method"]["method"] in {m.upper() for m in methods}))
+                and (not methods or self.case["method"]["method"] in {method_key(m) for m in methods}))
 
 
 def load_pinned(folder: Path = PINNED_DIR) -> list[Pinned]:

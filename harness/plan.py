@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from harness.archs.tasks import TASKS, discover as discover_archs
+from harness.methods.names import method_key
 from harness.methods.registry import discover as discover_methods, method as lookup_method
 
 
@@ -43,7 +44,7 @@ def targets(tasks: list[str] | None = None, archs: list[str] | None = None,
     for name in tasks or []:
         if name not in TASKS:
             raise ValueError(f"unknown task {name!r}: choose one of {', '.join(TASKS)}")
-    wanted_methods = [m.upper().replace("-", "_") for m in methods] if methods else None
+    wanted_methods = [method_key(m) for m in methods] if methods else None
     found: list[Target] = []
     for task in tasks or list(TASKS):
         arch_names = [a for a in discover_archs(task) if _matches(a, archs)]

@@ -14,12 +14,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness.arguments import existing_file
 from harness.results import BAD_OUTCOMES, BadLine, VerdictWriter, read_verdicts
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("case", help="a case id (e.g. e79c2df48465) or a case JSON file")
-    parser.add_argument("--from", dest="sources", action="append", type=Path,
+    parser.add_argument("--from", dest="sources", action="append", type=existing_file,
                         help="verdict file(s) to look the id up in (default: reports/raw/*.jsonl)")
     parser.add_argument("--property", action="append", help="judge only this property (repeatable)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per step (default 120)")

@@ -1,8 +1,19 @@
-"""Verdict records: one JSON line per (case, property), written as it happens, read back without trusting it.
+"""Verdict records: what a run found, one JSONL record per line, written as it happens, read back without trusting it.
 
-A verdict line is self-contained: the versions it ran on, what was judged, the outcome with its normalised
-signature and error, and the whole case as JSON (enough to replay without hypothesis). Files are append-only
-JSONL; a killed run leaves every finished line intact, and a torn last line is reported, not fatal.
+Schema 2 (``SCHEMA_VERSION``) writes three kinds of record, each line a JSON object with a ``record`` field:
+
+* ``run``: the cell and installed versions every following verdict ran on (one per writer, and again whenever they
+  change);
+* ``case``: a case's JSON, its kind (``Kind``) and target, written once per file however many properties judge it;
+* ``verdict``: one (case, property) judgement by case id, with fields at their defaults left out; ``repetition``
+  counts flake re-runs of the same case (0 is the first judgement).
+
+Schema-1 files (one self-contained verdict per line, the case JSON repeated in each) are still read. A file from a
+newer schema is refused line by line with the schema named. Files are append-only: a killed run leaves every
+finished line intact, a torn last line is reported (or, on resume, cut back and said so), and the writer never
+writes a second copy of a (case, property, repetition).
+
+In memory every record becomes a whole ``Verdict`` again; ``ledger`` counts them per unique (cell, case, property).
 """
 
 from __future__ import annotations
@@ -10,8 +21,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -23,7 +34,9 @@ OUTCOMES: tuple[str, ...] = get_args(Outcome)
 #: outcomes that mean "broken": the report and the exit status count these
 BAD_OUTCOMES: frozenset[str] = frozenset({"fail", "crash", "timeout"})
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: the schemas this harness reads
+READABLE_SCHEMAS = (1, 2)
 
 
 @dataclass(frozen=True)
@@ -71,9 +84,6 @@ class Verdict:
     duration_s: float = 0.0
     #: why a rejected / unsupported / skip outcome was given
     reason: str = ""
-    #: a pinned regression example rather than a generated case
-    pinned: bool = False
-    schema: int = SCHEMA_VERSION
     kind: Kind = "generated"
     #: 0 for a case's first judgement; 1, 2, ... for its flake re-runs (same case_id, fresh process)
     repetition: int = 0
@@ -83,37 +93,74 @@ class Verdict:
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
             raise ValueError(f"outcome {self.outcome!r} is not one of {', '.join(OUTCOMES)}")
+        if self.kind not in KINDS:
+            raise ValueError(f"kind {self.kind!r} is not one of {', '.join(KINDS)}")
+
+    @property
+    def pinned(self) -> bool:
+        """A pinned regression example rather than a generated case."""
+        return self.kind == "pinned"
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What a verdict judges: (cell, case, property). Re-runs share it; a file holds one first judgement each."""
+        return (self.cell, self.case_id, self.property)
+
+    @property
+    def target_key(self) -> str:
+        return f"{self.task}:{self.arch}:{self.method}"
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """The schema-1 form: one self-contained object (events between worker and supervisor use it too)."""
+        return {**asdict(self), "schema": 1, "pinned": self.pinned}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Verdict:
-        known = {f for f in cls.__dataclass_fields__}
+        """A verdict from its self-contained form (schema 1, or a joined schema-2 record); wrong types are errors."""
         missing = {"case_id", "cell", "arch", "method", "property", "outcome"} - set(data)
         if missing:
             raise ValueError(f"missing field(s): {', '.join(sorted(missing))}")
-        values = {k: v for k, v in data.items() if k in known}
-        wrong = [name for name, kinds in _FIELD_TYPES.items() if name in values and not isinstance(values[name], kinds)]
-        if isinstance(values.get("versions"), dict) and not all(isinstance(v, str) for v in values["versions"].values()):
-            wrong.append("versions")
-        if isinstance(values.get("error"), dict) and not all(isinstance(v, str) for v in values["error"].values()):
-            wrong.append("error")
-        if wrong:
-            raise ValueError(f"field(s) of the wrong type: {', '.join(wrong)}")
+        values = {k: v for k, v in data.items() if k in _FIELDS}
+        _check_types(values)
+        if "kind" not in values:  # schema 1 said it with a flag and by the shape of the case
+            values["kind"] = "pinned" if data.get("pinned") else "target" if "target" in values.get("case", {}) \
+                else "generated"
         if isinstance(values.get("error"), dict):
             values["error"] = ErrorInfo(**{k: v for k, v in values["error"].items() if k in ErrorInfo.__annotations__})
+        if "deprecations" in values:
+            values["deprecations"] = tuple(_deprecation(d) for d in values["deprecations"])
         values.setdefault("versions", {})
         values.setdefault("task", "")
         return cls(**values)
 
 
+_FIELDS = frozenset(f.name for f in fields(Verdict))
 #: JSON types of the verdict fields a reader relies on
 _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "case_id": str, "cell": str, "arch": str, "task": str, "method": str, "property": str, "outcome": str,
     "signature": str, "reason": str, "versions": dict, "case": dict, "error": (dict, type(None)),
-    "duration_s": (int, float), "pinned": bool, "schema": int,
+    "duration_s": (int, float), "kind": str, "repetition": int, "deprecations": (list, tuple),
 }
+
+
+def _check_types(values: dict[str, Any]) -> None:
+    wrong = [name for name, kinds in _FIELD_TYPES.items() if name in values and not isinstance(values[name], kinds)]
+    if isinstance(values.get("versions"), dict) and not all(isinstance(v, str) for v in values["versions"].values()):
+        wrong.append("versions")
+    if isinstance(values.get("error"), dict) and not all(isinstance(v, str) for v in values["error"].values()):
+        wrong.append("error")
+    if isinstance(values.get("deprecations"), (list, tuple)) and \
+            not all(isinstance(d, dict) for d in values["deprecations"]):
+        wrong.append("deprecations")
+    if wrong:
+        raise ValueError(f"field(s) of the wrong type: {', '.join(dict.fromkeys(wrong))}")
+
+
+def _deprecation(data: dict[str, Any]) -> Deprecation:
+    known = {k: str(v) for k, v in data.items() if k in Deprecation.__annotations__}
+    if not {"category", "message"} <= set(known):
+        raise ValueError("a deprecation needs a category and a message")
+    return Deprecation(**known)
 
 
 def case_id(case: dict[str, Any]) -> str:
@@ -122,18 +169,86 @@ def case_id(case: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
-class VerdictWriter:
-    """Appends verdict lines to a JSONL file, flushed line by line so a killed run keeps what it found."""
+#: verdict fields a schema-2 verdict record carries (the rest comes from its run and case records), with the
+#: defaults it leaves out
+_VERDICT_DEFAULTS: dict[str, Any] = {"signature": "", "error": None, "duration_s": 0.0, "reason": "",
+                                     "repetition": 0, "deprecations": ()}
+#: verdict fields a case record carries
+_CASE_FIELDS = ("case_id", "kind", "arch", "task", "method", "case")
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+
+def repair_tail(path: Path) -> int:
+    """Cut a torn last line (no newline: the writer was killed mid-write) back to the last newline; a tail that is
+    a whole JSON object only lacking its newline gets the newline instead. Returns the bytes cut."""
+    if not path.exists():
+        return 0
+    with path.open("rb+") as file:
+        size = file.seek(0, os.SEEK_END)
+        if size == 0:
+            return 0
+        file.seek(max(0, size - (1 << 20)))
+        tail = file.read()
+        if tail.endswith(b"\n"):
+            return 0
+        cut = tail.rfind(b"\n") + 1
+        fragment = tail[cut:]
+        try:
+            if isinstance(json.loads(fragment), dict):
+                file.write(b"\n")
+                return 0
+        except ValueError:
+            pass
+        file.truncate(size - len(fragment))
+        return len(fragment)
+
+
+class VerdictWriter:
+    """Appends records to a JSONL file, flushed and synced line by line so a killed run keeps what it found.
+
+    A case's record is written before its first verdict, once per file; a (cell, case, property, repetition) already
+    in the file is not written again (``write`` returns False). ``fresh`` starts the file anew; otherwise a torn tail
+    is cut back first (``torn_bytes`` says how much) and what the file holds is remembered.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, fresh: bool = False) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if fresh and self.path.exists():
+            self.path.unlink()
+        self.torn_bytes = repair_tail(self.path)
+        self.cases: set[str] = set()
+        self.judged: set[tuple[str, str, str, int]] = set()
+        if self.path.exists():
+            for verdict in read_verdicts(self.path, problems=[]):
+                self.cases.add(verdict.case_id)
+                self.judged.add((*verdict.key, verdict.repetition))
         self._file = self.path.open("a", encoding="utf-8")
+        self._run: tuple[str, str] | None = None
 
-    def write(self, verdict: Verdict) -> None:
-        self._file.write(json.dumps(verdict.to_json(), sort_keys=True, default=str) + "\n")
+    def write(self, verdict: Verdict) -> bool:
+        """Append ``verdict`` (and its run and case records where needed); False if the file already holds it."""
+        judged = (*verdict.key, verdict.repetition)
+        if judged in self.judged:
+            return False
+        lines = []
+        run = (verdict.cell, json.dumps(verdict.versions, sort_keys=True))
+        if run != self._run:
+            lines.append({"record": "run", "schema": SCHEMA_VERSION, "cell": verdict.cell,
+                          "versions": verdict.versions})
+            self._run = run
+        data = asdict(verdict)
+        if verdict.case_id not in self.cases:
+            lines.append({"record": "case", **{name: data[name] for name in _CASE_FIELDS}})
+            self.cases.add(verdict.case_id)
+        record = {"record": "verdict", "case_id": verdict.case_id, "property": verdict.property,
+                  "outcome": verdict.outcome}
+        record.update({name: data[name] for name, default in _VERDICT_DEFAULTS.items() if data[name] != default})
+        lines.append(record)
+        self._file.write("".join(json.dumps(line, sort_keys=True, default=str) + "\n" for line in lines))
         self._file.flush()
         os.fsync(self._file.fileno())
+        self.judged.add(judged)
+        return True
 
     def close(self) -> None:
         self._file.close()
@@ -157,8 +272,50 @@ class BadLine:
         return f"{self.path}:{self.line}: {self.problem}"
 
 
+class _Joiner:
+    """Turns a file's records back into whole verdicts: run and case records are remembered, verdicts joined."""
+
+    def __init__(self) -> None:
+        self.run: dict[str, Any] = {"cell": "", "versions": {}}
+        self.cases: dict[str, dict[str, Any]] = {}
+
+    def feed(self, data: dict[str, Any]) -> Verdict | None:
+        record = data.get("record")
+        if record is None:  # schema 1: a self-contained verdict
+            if data.get("schema", 1) != 1:
+                raise ValueError(_schema_problem(data.get("schema")))
+            return Verdict.from_json(data)
+        if record == "run":
+            if data.get("schema") not in READABLE_SCHEMAS:
+                raise ValueError(_schema_problem(data.get("schema")))
+            if not isinstance(data.get("cell"), str) or not isinstance(data.get("versions"), dict):
+                raise ValueError("a run record needs a cell (string) and versions (object)")
+            self.run = {"cell": data["cell"], "versions": data["versions"]}
+            return None
+        if record == "case":
+            if not isinstance(data.get("case_id"), str):
+                raise ValueError("a case record needs a case_id")
+            self.cases[data["case_id"]] = {k: data[k] for k in _CASE_FIELDS if k in data}
+            return None
+        if record == "verdict":
+            case = self.cases.get(data.get("case_id", ""))
+            if case is None:
+                raise ValueError(f"verdict for case {data.get('case_id')!r}, which no earlier case record describes")
+            joined = {**_VERDICT_DEFAULTS, **self.run, **case, **data}
+            joined.pop("record")
+            return Verdict.from_json(joined)
+        raise ValueError(f"unknown record {record!r} (expected run, case or verdict)")
+
+
+def _schema_problem(schema: Any) -> str:
+    return (f"written with verdict schema {schema!r}; this harness reads schemas "
+            f"{', '.join(map(str, READABLE_SCHEMAS))}: read it with the peft-compat that wrote it, or re-run")
+
+
 def read_verdicts(path: str | os.PathLike[str], problems: list[BadLine] | None = None) -> Iterator[Verdict]:
-    """The verdicts of a JSONL file. Unreadable lines are appended to ``problems`` (or raise when it is None)."""
+    """The verdicts of a JSONL file (schema 1 or 2). Unreadable lines are appended to ``problems`` (or raise when
+    it is None)."""
+    joiner = _Joiner()
     with Path(path).open(encoding="utf-8", errors="replace") as lines:
         for number, line in enumerate(lines, 1):
             if not line.strip():
@@ -167,9 +324,55 @@ def read_verdicts(path: str | os.PathLike[str], problems: list[BadLine] | None =
                 data = json.loads(line)
                 if not isinstance(data, dict):
                     raise ValueError("not a JSON object")
-                yield Verdict.from_json(data)
+                verdict = joiner.feed(data)
             except (ValueError, TypeError) as exc:
-                bad = BadLine(str(path), number, f"{type(exc).__name__}: {exc}"[:200])
+                torn = "" if line.endswith("\n") else " (a torn last line: the writer was killed mid-line)"
+                bad = BadLine(str(path), number, f"{type(exc).__name__}: {exc}"[:200] + torn)
                 if problems is None:
                     raise ValueError(f"{bad}; fix or delete that line") from exc
                 problems.append(bad)
+                continue
+            if verdict is not None:
+                yield verdict
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """Verdicts counted per unique (cell, case, property): the first judgement of each, and its re-runs apart."""
+
+    #: the first judgement of each key, in file order
+    verdicts: tuple[Verdict, ...]
+    #: key → later judgements of it (flake re-runs; in schema-1 files, any repeated line)
+    reruns: dict[tuple[str, str, str], tuple[Verdict, ...]]
+
+    @property
+    def flaky(self) -> frozenset[tuple[str, str, str]]:
+        """Keys whose judgements disagree: the same case, judged again in a fresh process, ended differently."""
+        first = {v.key: v.outcome for v in self.verdicts}
+        return frozenset(k for k, again in self.reruns.items() if any(v.outcome != first[k] for v in again))
+
+    @property
+    def steady(self) -> tuple[Verdict, ...]:
+        """The first judgements that no re-run contradicts: what an exit status may count."""
+        flaky = self.flaky
+        return tuple(v for v in self.verdicts if v.key not in flaky)
+
+    def rerun_cases(self) -> set[tuple[str, str]]:
+        """(cell, case) pairs that were re-run."""
+        return {(cell, case) for cell, case, _ in self.reruns}
+
+    def repetitions(self, cell: str, case: str) -> set[int]:
+        """The repetition numbers a case already has in the ledger (0 always, once judged)."""
+        return {v.repetition for key, again in self.reruns.items() if key[:2] == (cell, case) for v in again} | {0}
+
+
+def ledger(verdicts: Iterable[Verdict]) -> Ledger:
+    """The ledger of ``verdicts`` (any order of files; within a file, first seen is first judged)."""
+    first: dict[tuple[str, str, str], Verdict] = {}
+    again: dict[tuple[str, str, str], list[Verdict]] = {}
+    for verdict in verdicts:
+        if verdict.key in first:
+            again.setdefault(verdict.key, []).append(verdict)
+        else:
+            first[verdict.key] = verdict
+    return Ledger(tuple(first.values()), {k: tuple(v) for k, v in again.items()})

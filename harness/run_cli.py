@@ -1,18 +1,30 @@
-"""Run the property suite in the current environment and write one verdict line per (case, property) as it
-happens. Exits 0 when every verdict matches expectations.yaml, 1 on a new failure or a stale expectation."""
+"""Run the property suite in the current environment and write one verdict per (case, property) as it happens.
+
+The run ends as ``python -m harness judge OUT`` does: the summary and exit status of what the file holds (so a
+resumed run is judged on all of it). Exits 0 when every steady bad verdict matches expectations.yaml, 1 on a new
+failure, a stale expectation or an unreadable line, 2 on bad arguments. When the installed libraries cannot be
+imported, that is the cell's verdict (``import``: crash), written and judged like any other.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from collections import Counter, defaultdict
 from dataclasses import replace
 from pathlib import Path
 
-from harness.expectations import Judgement
-from harness.matrix import Profile
-from harness.results import BAD_OUTCOMES, Verdict
+from typing import TYPE_CHECKING
+
+from harness.arguments import count, existing_file, jobs, positive_float, positive_int
+from harness.datafile import DataFileError
+
+if TYPE_CHECKING:
+    from harness.judge_cli import ExpectationLoader
+    from harness.matrix import Profile
+
+#: at most this many failing cases are re-run (one per signature, most frequent signatures first)
+MAX_RERUN_CASES = 20
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -25,34 +37,62 @@ def configure(parser: argparse.ArgumentParser) -> None:
     pick.add_argument("--list-properties", action="store_true", help="print the properties and exit")
     budget = parser.add_argument_group("budget")
     budget.add_argument("--profile", default="default", help="smoke, default or nightly (matrix.yaml profiles)")
-    budget.add_argument("--max-examples", type=int, help="cases per (arch, method) target (overrides the profile)")
-    budget.add_argument("--timeout", type=float, help="seconds per case step (overrides the profile)")
+    budget.add_argument("--max-examples", type=positive_int,
+                        help="cases per (arch, method) target (overrides the profile)")
+    budget.add_argument("--timeout", type=positive_float, help="seconds per case step (overrides the profile)")
     budget.add_argument("--seed", type=int, default=0, help="run seed: same seed, same cases (default 0)")
-    budget.add_argument("-j", "--jobs", default="auto", help="worker processes, or 'auto' (default): one per core")
+    budget.add_argument("-j", "--jobs", type=jobs, default="auto",
+                        help="worker processes, or 'auto' (default): one per core")
     out = parser.add_argument_group("output")
     out.add_argument("--cell", help="matrix cell name to record (default: derived from the installed versions)")
     out.add_argument("--out", type=Path, help="verdict file (default reports/raw/<cell>.jsonl)")
     out.add_argument("--junit", type=Path, help="also write JUnit XML here")
     out.add_argument("--database", help="hypothesis example database folder (one per cell)")
-    out.add_argument("--resume", action="store_true", help="keep the verdicts already in --out and skip their cases")
-    out.add_argument("--expectations", type=Path, help="known failures (default: expectations.yaml)")
-    out.add_argument("--flake-reruns", type=int, default=2, metavar="N",
+    out.add_argument("--resume", action="store_true",
+                     help="keep the verdicts already in --out and run only what it lacks")
+    out.add_argument("--expectations", type=existing_file, help="known failures (default: expectations.yaml)")
+    out.add_argument("--flake-reruns", type=count, default=2, metavar="N",
                      help="re-run each new failure's case N times in fresh workers before calling it a regression "
                           "(0: off; default 2)")
 
 
 def main(args: argparse.Namespace) -> int:
-    from harness.oracles import PROPERTIES, select
-
     if args.list_properties:
+        from harness.oracles import PROPERTIES
+
         for prop in PROPERTIES.values():
             print(f"{prop.name:<18} {' '.join(prop.doc.split())}")
         return 0
     if args.cell:
         os.environ["PEFT_COMPAT_CELL"] = args.cell
-    from harness.expectations import judge, load_expectations
-    from harness.junit import write_junit
+    from harness.judge_cli import expectations_for
     from harness.matrix import load_matrix
+    from harness.versions import cell_name
+
+    cell = cell_name()
+    out: Path = args.out or Path("reports/raw") / f"{cell}.jsonl"
+    try:  # what needs no library first: a bad profile or expectations file is refused in well under a second
+        profile = load_matrix().profile(args.profile)
+        expectations = expectations_for(args.expectations)
+        expectations({cell})
+    except (DataFileError, LookupError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.max_examples is not None:
+        profile = replace(profile, max_examples=args.max_examples)
+    if args.timeout is not None:
+        profile = replace(profile, case_timeout_s=args.timeout)
+    try:
+        import harness.plan  # noqa: F401 - imports transformers and peft
+    except Exception as exc:  # noqa: BLE001 - whatever importing the libraries raises is this cell's verdict
+        return _import_failed(exc, out, args.resume, expectations)
+    return _run(args, profile, out, expectations)
+
+
+def _run(args: argparse.Namespace, profile: Profile, out: Path, expectations: ExpectationLoader) -> int:
+    from harness.judging import judge_files, new_failure_cases, summary
+    from harness.junit import write_junit
+    from harness.oracles import select
     from harness.pinned import load_pinned
     from harness.plan import targets
     from harness.quiet import quiet_libraries
@@ -61,94 +101,49 @@ def main(args: argparse.Namespace) -> int:
 
     quiet_libraries()
     try:
-        profile = load_matrix().profile(args.profile)
-        if args.max_examples is not None:
-            profile = replace(profile, max_examples=args.max_examples)
-        if args.timeout is not None:
-            profile = replace(profile, case_timeout_s=args.timeout)
         properties = [p.name for p in select(args.property)]
         chosen = profile.pick(targets(args.task, args.arch, args.method), key=lambda t: t.key,
                               group=lambda t: f"{t.task}:{t.method}")
-        expectations = load_expectations(args.expectations)
         pinned = [] if args.no_pinned else [p for p in load_pinned() if p.matches(args.task, args.arch, args.method)]
     except (ValueError, LookupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    cell = cell_name()
-    out = args.out or Path("reports/raw") / f"{cell}.jsonl"
-    jobs = (os.cpu_count() or 1) if args.jobs == "auto" else int(args.jobs)
-    v = installed()
+    v, cell = installed(), cell_name()
     print(f"cell {cell}: torch {v['torch']}, transformers {v['transformers']}, peft {v['peft']} · "
           f"{len(chosen)} targets × ≤{profile.max_examples} cases, {len(pinned)} pinned · {len(properties)} "
-          f"properties · profile {profile.name} · seed {args.seed} · {jobs} worker(s) → {out}", file=sys.stderr)
+          f"properties · profile {profile.name} · seed {args.seed} · {args.jobs} worker(s) → {out}", file=sys.stderr)
     items = [Item(case=p.case, pinned=True) for p in pinned] + [Item(target=t) for t in chosen]
-    supervisor = Supervisor(out, jobs, profile, properties, args.seed, args.database, args.resume)
-    verdicts = supervisor.run(items)
-    judgement = judge(verdicts, expectations)
-    flaky: set[tuple[str, str]] = set()
-    if judgement.new_failures and args.flake_reruns > 0:
-        reruns = rerun_cases(judgement.new_failures, args.flake_reruns, profile, properties, args.seed, out)
-        flaky = flaky_keys(verdicts + reruns)
-        verdicts += reruns
-        judgement = judge([v for v in verdicts if (v.case_id, v.property) not in flaky], expectations)
+    Supervisor(out, args.jobs, profile, properties, args.seed, args.database, args.resume).run(items)
+    judged = judge_files([out], expectations)
+    if judged.judgement.new_failures and args.flake_reruns > 0:
+        cases = new_failure_cases(judged, MAX_RERUN_CASES)
+        print(f"\nre-running {len(cases)} case(s), one per new-failure signature, {args.flake_reruns}× in fresh "
+              "processes, to tell regressions from flakes", file=sys.stderr)
+        for repetition in range(1, args.flake_reruns + 1):
+            again = [Item(case=c.case, pinned=c.pinned) for c in cases]
+            Supervisor(out, 1, profile, properties, args.seed, None, resume=True, repetition=repetition).run(again)
+        judged = judge_files([out], expectations)
     if args.junit:
-        write_junit(verdicts, args.junit, cell)
-    print_summary(verdicts, out, judgement)
-    if flaky:
-        print(f"\n{len(flaky)} (case, property) verdict(s) flipped on re-run: flaky, not counted as regressions",
-              file=sys.stderr)
-    for line in judgement.lines():
-        print(line, file=sys.stderr)
-    return judgement.exit_code
+        write_junit(list(judged.ledger.verdicts), args.junit, cell)
+    print("\n".join(summary(judged)), file=sys.stderr)
+    return judged.exit_code
 
 
-#: at most this many failing cases are re-run (one per signature, most frequent signatures first)
-MAX_RERUN_CASES = 20
+def _import_failed(exc: Exception, out: Path, resume: bool, expectations: ExpectationLoader) -> int:
+    """Record that this cell's libraries cannot be imported together (one ``import`` verdict), then judge."""
+    from harness.judging import judge_files, summary
+    from harness.outcomes import error_info, signature
+    from harness.results import Verdict, VerdictWriter, case_id
+    from harness.versions import cell_name, installed
 
-
-def rerun_cases(failures: tuple[Verdict, ...], times: int, profile: Profile, properties: list[str], seed: int,
-                out: Path) -> list[Verdict]:
-    """One case per new-failure signature re-run ``times`` times, each time in a fresh worker process (so no state
-    of the first run survives); the verdicts are appended to ``out``."""
-    from harness.runner import Item, Supervisor
-
-    by_signature: dict[str, list[Verdict]] = defaultdict(list)
-    for v in failures:
-        if "arch" in v.case:
-            by_signature[v.signature].append(v)
-    ranked = sorted(by_signature.values(), key=len, reverse=True)[:MAX_RERUN_CASES]
-    cases = {group[0].case_id: group[0] for group in ranked}
-    print(f"\nre-running {len(cases)} case(s), one per new-failure signature, {times}× in fresh processes, to tell "
-          "regressions from flakes", file=sys.stderr)
-    verdicts: list[Verdict] = []
-    for _ in range(times):
-        items = [Item(case=v.case, pinned=v.pinned) for v in cases.values()]
-        verdicts += Supervisor(out, 1, profile, properties, seed, None, resume=True).run(items)
-    return verdicts
-
-
-def flaky_keys(verdicts: list[Verdict]) -> set[tuple[str, str]]:
-    """(case id, property) pairs whose verdicts disagree: the same case judged twice gave two outcomes."""
-    seen: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for v in verdicts:
-        seen[(v.case_id, v.property)].add(v.outcome)
-    return {key for key, outcomes in seen.items() if len(outcomes) > 1}
-
-
-def print_summary(verdicts: list[Verdict], out: Path, judgement: Judgement) -> None:
-    """Outcome totals, then each bad signature once, new ones first: how many targets show it, whether
-    expectations.yaml knows it (and where it is reported upstream), and a case to replay."""
-    totals = Counter(v.outcome for v in verdicts)
-    print("\n" + " · ".join(f"{n} {o}" for o, n in totals.most_common()), file=sys.stderr)
-    by_signature: dict[str, list[Verdict]] = defaultdict(list)
-    for v in verdicts:
-        if v.outcome in BAD_OUTCOMES:
-            by_signature[v.signature].append(v)
-    known = {sig: {e.id: e.link for e in map(judgement.known_as, group) if e} for sig, group in by_signature.items()}
-    for signature, group in sorted(by_signature.items(), key=lambda kv: (len(known[kv[0]]) > 0, -len(kv[1]))):
-        targets = {(v.arch, v.method) for v in group}
-        example = next((v for v in group if not judgement.known_as(v)), group[0])
-        standing = "; ".join(f"known: {ident} ({link})" for ident, link in known[signature].items()) or "NEW"
-        print(f"\n{example.outcome.upper():<7} {signature}\n        {standing} · {len(group)} verdicts, "
-              f"{len(targets)} (arch, method) targets, e.g. {example.arch} × {example.method} [{example.property}]\n"
-              f"        replay: python -m harness repro {example.case_id} --from {out}", file=sys.stderr)
+    cell, info = cell_name(), error_info(exc)
+    verdict = Verdict(case_id=case_id({"import": cell}), cell=cell, versions=installed(), arch="", task="", method="",
+                      property="import", outcome="crash", signature=signature(info), error=info, kind="import",
+                      reason="the installed transformers and peft cannot be imported together: no case can run")
+    with VerdictWriter(out, fresh=not resume) as writer:
+        writer.write(verdict)
+    print(f"cell {cell}: importing the libraries failed, so nothing can run here: {info.type}: {info.message}",
+          file=sys.stderr)
+    judged = judge_files([out], expectations)
+    print("\n".join(summary(judged)), file=sys.stderr)
+    return judged.exit_code

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 from harness.matrix import Profile
 from harness.plan import Target
-from harness.results import ErrorInfo, Verdict, VerdictWriter, case_id, read_verdicts
+from harness.results import ErrorInfo, Verdict, VerdictWriter, case_id
 from harness.versions import cell_name, installed
 
 def hard_limit(step_timeout_s: float) -> float:
@@ -37,15 +37,27 @@ class Item:
     target: Target | None = None
     case: dict[str, Any] | None = None
     pinned: bool = False
-    skip: set[str] = field(default_factory=set)
+    #: case id → the steps (wrap, properties) the file already holds for it: only the rest is judged
+    done: dict[str, set[str]] = field(default_factory=dict)
+
+    @property
+    def case_id(self) -> str:
+        """The id of this item's one case, or of the whole-target record that stands for a target not run."""
+        return case_id(self.case) if self.case is not None else target_record_id(self.target)
 
     def command(self, seed: int, budget: Profile, properties: list[str], database: str | None) -> dict[str, Any]:
+        done = {case: sorted(steps) for case, steps in self.done.items()}
         if self.target is not None:
             return {"kind": "target", "target": self.target.to_json(), "seed": self.target.seed(seed),
-                    "budget": budget.__dict__, "properties": properties, "skip": sorted(self.skip),
-                    "database": database}
+                    "budget": budget.__dict__, "properties": properties, "done": done, "database": database}
         return {"kind": "case", "case": self.case, "properties": properties, "timeout_s": budget.case_timeout_s,
-                "pinned": self.pinned}
+                "pinned": self.pinned, "done": done.get(self.case_id, [])}
+
+
+def target_record_id(target: Target | None) -> str:
+    """The case id of the record that stands for a whole target (refused, unbuildable, undrawable)."""
+    assert target is not None
+    return case_id({"target": target.to_json()})
 
 
 class Worker:
@@ -132,36 +144,47 @@ def _clock(seconds: float) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def completed_cases(path: Path, properties: list[str]) -> set[str]:
-    """Case ids in ``path`` that have a verdict for every step (so a resumed run need not repeat them)."""
-    if not path.exists():
-        return set()
-    steps: dict[str, set[str]] = {}
-    whole_targets: set[str] = set()  # verdicts that stand for a target that is not run
-    problems: list[Any] = []
-    for verdict in read_verdicts(path, problems):
-        steps.setdefault(verdict.case_id, set()).add(verdict.property)
-        if "target" in verdict.case:
-            whole_targets.add(verdict.case_id)
-    needed = {"wrap", *properties}
-    return {cid for cid, seen in steps.items() if needed <= seen} | whole_targets
-
-
 class Supervisor:
+    """Runs items in worker processes and writes their verdicts to ``out``. With ``resume``, the file's verdicts
+    stand: a torn tail is cut back, and only the (case, step) judgements it lacks are run. ``repetition`` marks
+    every verdict written (0: first judgements; 1, 2, ...: flake re-runs of the same cases)."""
+
     def __init__(self, out: Path, jobs: int, budget: Profile, properties: list[str], seed: int,
-                 database: str | None, resume: bool, stream: TextIO = sys.stderr) -> None:
+                 database: str | None, resume: bool, stream: TextIO = sys.stderr, repetition: int = 0) -> None:
         self.out, self.jobs, self.budget, self.properties = out, max(1, jobs), budget, properties
-        self.seed, self.database = seed, database
-        self.done = completed_cases(out, properties) if resume else set()
-        if not resume and out.exists():
-            out.unlink()
-        self.writer = VerdictWriter(out)
+        self.seed, self.database, self.repetition = seed, database, repetition
+        self.writer = VerdictWriter(out, fresh=not resume)
+        if self.writer.torn_bytes:
+            print(f"{out}: cut a torn last line ({self.writer.torn_bytes} bytes, from a run killed mid-write); "
+                  "its verdict is judged again", file=stream)
         self.stream = stream
         self.verdicts: list[Verdict] = []
+        cell = cell_name()
+        self.done: dict[str, set[str]] = {}
+        for judged_cell, case, step, repetition in self.writer.judged:
+            if judged_cell == cell and repetition == self.repetition:
+                self.done.setdefault(case, set()).add(step)
+
+    def _pending(self, items: list[Item]) -> list[Item]:
+        """``items`` less what the file already holds: whole-target records and complete cases go, partly judged
+        cases keep only their missing steps."""
+        steps = {"wrap", *self.properties}
+        pending = []
+        for item in items:
+            if item.target is None and steps <= self.done.get(item.case_id, set()):
+                continue
+            if item.target is not None and item.case_id in self.done:
+                continue
+            item.done = self.done
+            pending.append(item)
+        return pending
 
     def run(self, items: list[Item]) -> list[Verdict]:
         """Run every item; returns this run's verdicts (all are also in the output file already)."""
-        queue = [self._with_skips(i) for i in items]
+        queue = self._pending(items)
+        skipped = len(items) - len(queue)
+        if skipped:
+            print(f"resuming {self.out}: {skipped} of {len(items)} item(s) are complete there", file=self.stream)
         progress = Progress(len(queue), self.stream)
         workers: list[Worker] = []
         selector = selectors.DefaultSelector()
@@ -212,12 +235,8 @@ class Supervisor:
             verdict = Verdict(case_id=case_id(case), cell=cell_name(), versions=installed(),
                               arch=case["arch"]["model_type"], task=case["arch"]["task"],
                               method=case["method"]["method"], property="wrap", outcome=outcome,  # type: ignore
-                              case=case, pinned=item.pinned)
+                              case=case, kind="pinned" if item.pinned else "generated")
         return replace(verdict, signature=what, error=ErrorInfo(type="WorkerDied", message=what))
-
-    def _with_skips(self, item: Item) -> Item:
-        item.skip |= self.done
-        return item
 
     def _overran(self, worker: Worker) -> bool:
         return bool(worker.step) and time.monotonic() - worker.step_started > hard_limit(self.budget.case_timeout_s)
@@ -240,9 +259,10 @@ class Supervisor:
             progress.items_done += 1
 
     def _record(self, verdict: Verdict, progress: Progress) -> None:
-        self.writer.write(verdict)
-        self.verdicts.append(verdict)
-        progress.outcomes[verdict.outcome] += 1
+        verdict = replace(verdict, repetition=self.repetition)
+        if self.writer.write(verdict):
+            self.verdicts.append(verdict)
+            progress.outcomes[verdict.outcome] += 1
 
     def _lost(self, worker: Worker, what: str, outcome: str, queue: list[Item], progress: Progress) -> None:
         """Record the step in flight on a worker that died or was killed, skip the rest of its case, and requeue
@@ -257,7 +277,7 @@ class Supervisor:
         case = worker.case
         error = ErrorInfo(type="WorkerDied" if outcome == "crash" else "HardTimeout", message=what)
         for step in ["wrap", *self.properties]:
-            if step in worker.done_steps:
+            if step in worker.done_steps or step in item.done.get(worker.case_id, ()):
                 continue
             in_flight = step == worker.step
             self._record(Verdict(
@@ -266,9 +286,9 @@ class Supervisor:
                 outcome=outcome if in_flight else "skip",  # type: ignore[arg-type]
                 signature=what if in_flight else "", error=error if in_flight else None, case=case,
                 reason="" if in_flight else f"{worker.step} ended the worker earlier in this case",
-                pinned=item.pinned,
+                kind="pinned" if item.pinned else "generated",
             ), progress)
-        item.skip.add(worker.case_id)
+        item.done = {**item.done, worker.case_id: {"wrap", *self.properties}}
         if item.target is not None:
             queue.insert(0, item)  # carry on with the rest of the target in a fresh worker
         else:

@@ -64,12 +64,14 @@ def target_verdict(target: Target, outcome: str, reason: str) -> Verdict:
     """One verdict standing for a whole target that is not run (method refuses the task, arch not drawable)."""
     return Verdict(case_id=case_id({"target": target.to_json()}), cell=cell_name(), versions=installed(),
                    arch=target.arch, task=target.task, method=target.method, property="wrap",
-                   outcome=outcome, reason=reason, case={"target": target.to_json()})  # type: ignore[arg-type]
+                   outcome=outcome, reason=reason, case={"target": target.to_json()},  # type: ignore[arg-type]
+                   kind="target")
 
 
-def run_target(target: Target, seed: int, budget: Profile, properties: list[str], skip: set[str],
+def run_target(target: Target, seed: int, budget: Profile, properties: list[str], done: dict[str, set[str]],
                database: str | None, emit: Emit) -> None:
-    """Draw up to ``budget.max_examples`` cases for ``target`` through hypothesis and judge each."""
+    """Draw up to ``budget.max_examples`` cases for ``target`` through hypothesis and judge each; of a case that
+    ``done`` lists, only the steps it lacks."""
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hypothesis_seed
     from hypothesis.control import current_build_context
@@ -87,7 +89,8 @@ def run_target(target: Target, seed: int, budget: Profile, properties: list[str]
     failing = {"found": False}
 
     def judge(case: Case) -> None:
-        if case.id in skip:
+        judged = done.get(case.id, set())
+        if {"wrap", *properties} <= judged:
             return
         final = current_build_context().is_final
         if failing["found"] and not final:
@@ -95,7 +98,8 @@ def run_target(target: Target, seed: int, budget: Profile, properties: list[str]
         else:
             emit({"event": "case", "case_id": case.id, "case": case.to_json()})
             verdicts = []
-            for verdict in run_case(case, props, budget.case_timeout_s, starting=_starting(emit)):
+            for verdict in run_case(case, [p for p in props if p.name not in judged], budget.case_timeout_s,
+                                    judge_wrap="wrap" not in judged, starting=_starting(emit)):
                 verdicts.append(verdict)
                 emit({"event": "verdict", "verdict": verdict.to_json()})
         if budget.shrink and any(v.outcome in BAD_OUTCOMES for v in verdicts):
@@ -118,10 +122,11 @@ def run_target(target: Target, seed: int, budget: Profile, properties: list[str]
 
 
 def run_single(case_json: dict[str, Any], properties: list[str], timeout_s: float, pinned: bool,
-               emit: Emit) -> None:
+               done: list[str], emit: Emit) -> None:
     case = Case.from_json(case_json)
     emit({"event": "case", "case_id": case.id, "case": case.to_json()})
-    for verdict in run_case(case, select(properties), timeout_s, pinned=pinned, starting=_starting(emit)):
+    for verdict in run_case(case, [p for p in select(properties) if p.name not in done], timeout_s, pinned=pinned,
+                            judge_wrap="wrap" not in done, starting=_starting(emit)):
         emit({"event": "verdict", "verdict": verdict.to_json()})
 
 
@@ -148,11 +153,12 @@ def main() -> None:
     for line in sys.stdin:
         command = json.loads(line)
         if command["kind"] == "target":
+            done = {case: set(steps) for case, steps in command["done"].items()}
             run_target(Target(**command["target"]), command["seed"], Profile(**command["budget"]),
-                       command["properties"], set(command["skip"]), command.get("database"), emit)
+                       command["properties"], done, command.get("database"), emit)
         else:
-            run_single(command["case"], command["properties"], command["timeout_s"], command.get("pinned", False),
-                       emit)
+            run_single(command["case"], command["properties"], command["timeout_s"], command["pinned"],
+                       command["done"], emit)
         emit({"event": "done"})
 
 

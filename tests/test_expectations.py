@@ -223,16 +223,17 @@ def test_a_different_failure_in_scope_is_new_even_with_an_expectation() -> None:
     assert len(result.new_failures) == 1 and result.exit_code == 1
 
 
-def test_the_run_summary_lists_new_signatures_first_and_links_the_known_ones(
-        capsys: pytest.CaptureFixture[str]) -> None:
-    from harness.run_cli import print_summary
+def test_the_run_summary_lists_new_signatures_first_and_links_the_known_ones() -> None:
+    from harness.judging import FileJudgement, summary
+    from harness.results import ledger
 
     known = [verdict("crash", message=PAST_KV, arch=f"arch{i}") for i in range(3)]  # the most verdicts, yet last
     new = verdict("fail", message="ValueError: shapes differ", arch="gpt2")
-    known = [dataclasses.replace(v, signature="multiple values for past_key_values") for v in known]
+    known = [dataclasses.replace(v, signature="multiple values for past_key_values", case_id=f"c{i}")
+             for i, v in enumerate(known)]
     new = dataclasses.replace(new, signature="shapes differ")
     rule = Expectation("peft-1938", {"cell": ("*",)}, {}, "multiple values", "r", "https://example.org/1938")
-    print_summary([*known, new], Path("raw.jsonl"), judge([*known, new], [rule]))
-    err = capsys.readouterr().err
+    judged = FileJudgement(("raw.jsonl",), ledger([*known, new]), judge([*known, new], [rule]), ())
+    err = "\n".join(summary(judged))
     assert err.index("shapes differ") < err.index("NEW") < err.index("multiple values for past_key_values")
     assert "known: peft-1938 (https://example.org/1938) · 3 verdicts" in err

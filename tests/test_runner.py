@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -11,6 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from harness.results import read_verdicts
 
 RUN = [sys.executable, "-m", "harness", "run", "--arch", "llama", "--task", "causal-lm", "--method",
        "PROMPT_TUNING", "--max-examples", "3", "--no-pinned", "--flake-reruns", "0", "--timeout", "3",
@@ -24,8 +25,11 @@ def _run(out: Path, *extra: str, env: dict[str, str] | None = None) -> subproces
 
 
 def _verdicts(path: Path) -> dict[tuple[str, str], str]:
-    lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return {(v["case_id"], v["property"]): v["outcome"] for v in lines}
+    """(case, property) → outcome; a file holding any of them twice fails the test."""
+    verdicts = list(read_verdicts(path))
+    keys = [(v.case_id, v.property) for v in verdicts]
+    assert len(keys) == len(set(keys)), "a (case, property) was judged twice"
+    return {(v.case_id, v.property): v.outcome for v in verdicts}
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +59,7 @@ def test_segfault_and_hang_cost_one_verdict_each(clean: dict[tuple[str, str], st
     crashed = [k for k, o in got.items() if o == "crash" and k[1] == "positional-ids"]
     hung = [k for k, o in got.items() if o == "timeout" and k[1] == "disable-adapter"]
     assert len(crashed) == 1 and len(hung) == 1
-    lines = [json.loads(line) for line in out.read_text().splitlines()]
-    assert any("SIGSEGV" in v["signature"] for v in lines)
+    assert any("SIGSEGV" in v.signature for v in read_verdicts(out))
     changed = {k for k in clean if got.get(k) != clean[k]}
     # the two faulted steps change, and so may the steps after them in the same case (skipped): nothing else
     faulted_cases = {crashed[0][0], hung[0][0]}

@@ -7,6 +7,8 @@ hand: a method peft adds tomorrow appears here, with the tasks its config accept
 
 from __future__ import annotations
 
+from harness.methods.names import method_key
+
 import dataclasses
 import functools
 from dataclasses import dataclass
@@ -72,7 +74,7 @@ def discover() -> dict[str, Method]:
 def method(name: str) -> Method:
     """The method called ``name`` (case-insensitive); a clear error lists the installed ones."""
     methods = discover()
-    key = name.upper().replace("-", "_")
+    key = method_key(name)
     if key not in methods:
         import peft
 

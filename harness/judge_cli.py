@@ -1,0 +1,45 @@
+"""Judge verdict files by what they hold: the summary and exit status a run that wrote them ends with.
+
+Counts are per unique (case, property); flake re-runs show as re-runs and flaky cases are not counted as
+regressions. Exit 0 when every steady bad verdict is explained by expectations.yaml and no expectation is stale,
+1 otherwise (and when a line cannot be read), 2 for bad arguments or an unusable expectations file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from harness.arguments import existing_file
+from harness.datafile import DataFileError
+from harness.expectations import Expectation, load_expectations
+from harness.matrix import load_matrix
+
+#: expectations.yaml read and checked against the cells the judged files hold
+ExpectationLoader = Callable[[set[str]], list[Expectation]]
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+", type=existing_file, help="verdict files (JSONL, schema 1 or 2)")
+    parser.add_argument("--expectations", type=existing_file, help="known failures (default: expectations.yaml)")
+
+
+def main(args: argparse.Namespace) -> int:
+    from harness.judging import judge_files, summary
+
+    try:
+        judged = judge_files(args.files, expectations_for(args.expectations))
+    except DataFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(summary(judged)), file=sys.stderr)
+    return judged.exit_code
+
+
+def expectations_for(path: Path | None) -> ExpectationLoader:
+    """A loader of ``path`` (default expectations.yaml) whose cell patterns must match a cell of the matrix or one
+    of the judged cells: a misspelled pattern is an error, not an entry that silently matches nothing."""
+    matrix_cells = load_matrix().names
+    return lambda cells: load_expectations(path, cells=[*matrix_cells, *sorted(cells)])
