@@ -9,6 +9,7 @@ imported, that is the cell's verdict (``import``: crash), written and judged lik
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from dataclasses import replace
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from harness.judge_cli import ExpectationLoader
     from harness.matrix import Profile
 
+#: what a run needs to import; when one fails, that failure is the cell's verdict
+LIBRARIES = ("torch", "transformers", "peft", "peft.mapping", "peft.config")
 #: at most this many failing cases are re-run (one per signature, most frequent signatures first)
 MAX_RERUN_CASES = 20
 
@@ -83,7 +86,8 @@ def main(args: argparse.Namespace) -> int:
     if args.timeout is not None:
         profile = replace(profile, case_timeout_s=args.timeout)
     try:
-        import harness.plan  # noqa: F401 - imports transformers and peft
+        for module in LIBRARIES:
+            importlib.import_module(module)
     except Exception as exc:  # noqa: BLE001 - whatever importing the libraries raises is this cell's verdict
         return _import_failed(exc, out, args.resume, expectations)
     return _run(args, profile, out, expectations)

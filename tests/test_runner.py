@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from harness.results import read_verdicts
 
@@ -33,10 +35,15 @@ def _verdicts(path: Path) -> dict[tuple[str, str], str]:
 
 
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], str]:
+def clean_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("clean") / "v.jsonl"
-    _run(out)
-    verdicts = _verdicts(out)
+    assert _run(out).returncode == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def clean(clean_file: Path) -> dict[tuple[str, str], str]:
+    verdicts = _verdicts(clean_file)
     assert len(verdicts) >= 10, "the reference run produced too few verdicts to test anything"
     return verdicts
 
@@ -86,3 +93,61 @@ def test_a_killed_run_resumes_where_it_stopped(clean: dict[tuple[str, str], str]
     assert before < len(clean), "the run must be killed mid-way for this test to mean anything"
     _run(out, "--resume")
     assert _verdicts(out) == clean
+
+
+def _judge(out: Path) -> tuple[int, str]:
+    """The exit status and the counting line of ``python -m harness judge OUT``."""
+    done = subprocess.run([sys.executable, "-m", "harness", "judge", str(out)], capture_output=True, text=True,
+                          timeout=300)
+    return done.returncode, done.stderr.splitlines()[0]
+
+
+def test_a_resume_with_nothing_left_is_judged_on_the_whole_file(tmp_path: Path) -> None:
+    """A run whose file holds a new failure (an injected segfault) exits 1; resuming it, with nothing left to run,
+    exits 1 too, with the same counts, and writes no verdict."""
+    faults = tmp_path / "faults"
+    faults.mkdir()
+    (faults / "segfault@forward").touch()
+    out = tmp_path / "v.jsonl"
+    first = _run(out, env={"PEFT_COMPAT_FAULT_DIR": str(faults)})
+    assert first.returncode == 1 and "1 new failure(s)" in first.stderr
+    lines = out.read_text()
+    again = _run(out, "--resume")
+    assert again.returncode == 1 and "1 new failure(s)" in again.stderr
+    assert out.read_text().count('"record": "verdict"') == lines.count('"record": "verdict"')
+    assert _judge(out)[0] == 1
+
+
+def test_flake_reruns_are_counted_as_reruns_of_their_cases(clean: dict[tuple[str, str], str], tmp_path: Path) -> None:
+    """A crash that does not come back on re-run (the fault fires once) is flaky: the run exits 0, every count is
+    per unique (case, property) as in the clean run, and the summary counts the re-run in cases."""
+    faults = tmp_path / "faults"
+    faults.mkdir()
+    (faults / "segfault@positional-ids").touch()
+    out = tmp_path / "v.jsonl"
+    done = _run(out, "--flake-reruns", "2", env={"PEFT_COMPAT_FAULT_DIR": str(faults)})
+    assert done.returncode == 0, done.stderr
+    assert "1 case(s) re-run in fresh processes; 1 flaky" in done.stderr
+    verdicts = list(read_verdicts(out))
+    assert sorted({v.repetition for v in verdicts}) == [0, 1, 2]
+    first = [v for v in verdicts if v.repetition == 0]
+    assert len(first) == len(clean) and f"({len(clean)} (case, property) verdicts of" in done.stderr
+    assert _judge(out)[0] == 0
+
+
+@settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck))
+@given(cuts=st.lists(st.floats(0.05, 0.95), min_size=1, max_size=2))
+def test_killed_anywhere_and_resumed_equals_an_uninterrupted_run(clean: dict[tuple[str, str], str],
+                                                                 clean_file: Path, cuts: list[float],
+                                                                 tmp_path_factory: pytest.TempPathFactory) -> None:
+    """SIGKILL leaves a prefix of the bytes the run would have written (records are appended, flushed and synced
+    in order), possibly ending mid-line. Cut the clean run's file at drawn points, resuming after each cut: the
+    file then holds exactly one verdict per (case, property) of the plan, and judges as the clean run does."""
+    out = tmp_path_factory.mktemp("cut") / "v.jsonl"
+    out.write_bytes(clean_file.read_bytes())
+    for cut in cuts:
+        data = out.read_bytes()
+        out.write_bytes(data[: int(len(data) * cut)])
+        assert _run(out, "--resume").returncode == 0
+    assert _verdicts(out) == clean
+    assert _judge(out) == _judge(clean_file)

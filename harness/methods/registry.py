@@ -7,13 +7,12 @@ hand: a method peft adds tomorrow appears here, with the tasks its config accept
 
 from __future__ import annotations
 
-from harness.methods.names import method_key
-
 import dataclasses
 import functools
 from dataclasses import dataclass
 
 from harness.archs.tasks import TASKS
+from harness.methods.names import method_key
 
 #: peft types that inject prompts without being PromptLearningConfig subclasses
 PROMPT_LIKE_TYPES = ("ADAPTION_PROMPT",)
