@@ -21,7 +21,7 @@ from report_factory import HOSTILE, report_cli, run, verdict, write
 
 from harness.expectations import Expectation, judge
 from harness.report import compat, diff, html, markdown, model
-from harness.results import BAD_OUTCOMES, OUTCOMES, ErrorInfo, Verdict
+from harness.results import BAD_OUTCOMES, OUTCOMES, ErrorInfo, Verdict, ledger
 
 SCHEMA = jsonschema.Draft202012Validator(json.loads(compat.SCHEMA_FILE.read_text()))
 
@@ -53,15 +53,18 @@ def test_the_report_package_imports_no_ml_stack() -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(verdict_sets())
-def test_counts_add_up_to_the_number_of_verdicts(verdicts: list[Verdict]) -> None:
+def test_counts_add_up_to_the_number_of_unique_case_properties(verdicts: list[Verdict]) -> None:
+    """Every count is per unique (cell, case, property): a re-run of one adds to no total."""
     report = model.build(verdicts)
-    assert report.verdicts == len(verdicts)
-    assert sum(sum(c.values()) for cells in report.squares.values() for c in cells.values()) == len(verdicts)
-    assert sum(sum(t.counts.values()) for t in report.targets.values()) == len(verdicts)
-    bad = sum(v.outcome in BAD_OUTCOMES for v in verdicts)
+    first = ledger(verdicts).verdicts
+    assert report.verdicts == len(first) == len({v.key for v in verdicts})
+    assert sum(sum(c.values()) for cells in report.squares.values() for c in cells.values()) == len(first)
+    assert sum(sum(t.counts.values()) for t in report.targets.values()) == len(first)
+    bad = sum(v.outcome in BAD_OUTCOMES for v in first)
     assert sum(s.verdicts for s in report.signatures.values()) == bad
+    assert report.rerun_cases() == len({(cell, case) for cell, case, _ in ledger(verdicts).reruns})
     data = compat.to_json(report, None, "now")
-    assert sum(sum(row["counts"].values()) for row in data["grid"]) == len(verdicts)
+    assert sum(sum(row["counts"].values()) for row in data["grid"]) == len(first)
 
 
 @settings(max_examples=150, deadline=None)
@@ -97,9 +100,10 @@ KNOWN = (Expectation("known-a", {"cell": ("*",), "arch": ("a",)}, {}, "a", "reas
 @settings(max_examples=150, deadline=None)
 @given(verdict_sets())
 def test_the_report_marks_known_exactly_the_verdicts_the_exit_status_forgives(verdicts: list[Verdict]) -> None:
-    """Per signature, known + new verdicts add up, and over the report they are the run's expected / new failures."""
+    """Per signature, known + new verdicts add up, and over the report they are the run's expected / new failures
+    (both per unique (case, property): the first judgement of each)."""
     report = model.build(verdicts, KNOWN)
-    judged = judge(verdicts, KNOWN)
+    judged = judge(ledger(verdicts).verdicts, KNOWN)
     assert sum(sum(s.known.values()) for s in report.signatures.values()) == len(judged.expected)
     assert sum(s.unexplained for s in report.signatures.values()) == len(judged.new_failures)
     data = compat.to_json(report, None, "now")

@@ -21,7 +21,7 @@ from typing import NamedTuple
 from packaging.version import InvalidVersion, Version
 
 from harness.expectations import Expectation, explaining
-from harness.results import BAD_OUTCOMES, BadLine, ErrorInfo, Verdict, read_verdicts
+from harness.results import BAD_OUTCOMES, BadLine, ErrorInfo, Verdict, ledger, read_verdicts
 
 FLAKY = "flaky"
 #: target statuses, most in need of attention first: a wrong answer before a crash, and a pass before the outcomes
@@ -182,11 +182,21 @@ class Report:
     squares: dict[tuple[str, str], dict[str, Counter[str]]] = field(default_factory=dict)
     #: known failures: a signature shows which of its verdicts they explain
     expectations: tuple[Expectation, ...] = ()
+    #: (cell, case) pairs with a flake re-run
+    reruns: set[tuple[str, str]] = field(default_factory=set)
 
     def expectation(self, ident: str) -> Expectation:
         return next(e for e in self.expectations if e.id == ident)
 
+    def add_rerun(self, verdict: Verdict) -> None:
+        """A flake re-run: it counts toward its case's outcomes (a disagreement makes the case flaky), nothing else."""
+        key = Key(verdict.cell, verdict.arch, verdict.task, verdict.method, verdict.property)
+        target = self.targets.get(key) or self.targets.setdefault(key, Target(key))
+        target.cases.setdefault(verdict.case_id, Counter())[verdict.outcome] += 1
+        self.reruns.add((verdict.cell, verdict.case_id))
+
     def add(self, verdict: Verdict) -> None:
+        """A first judgement of a (case, property): every count and signature takes it."""
         key = Key(verdict.cell, verdict.arch, verdict.task, verdict.method, verdict.property)
         target = self.targets.get(key) or self.targets.setdefault(key, Target(key))
         outcome = verdict.outcome
@@ -212,8 +222,8 @@ class Report:
         return sorted(self.signatures.values(), key=lambda s: (-len(s.targets), -s.verdicts, s.text))
 
     def rerun_cases(self) -> int:
-        """How many cases have more than one verdict (the flake check re-ran them)."""
-        return sum(sum(c.values()) > 1 for t in self.targets.values() for c in t.cases.values())
+        """How many cases the flake check re-ran, counted in (cell, case) pairs, not verdicts."""
+        return len(self.reruns)
 
     def flaky_cases(self) -> list[tuple[Key, str, Counter[str]]]:
         """(target, case_id, outcome counts) of every case whose verdicts disagree."""
@@ -235,10 +245,19 @@ class Report:
 
 
 def build(verdicts: Iterable[Verdict], expectations: Iterable[Expectation] = ()) -> Report:
+    """The report of ``verdicts``, counted per unique (cell, case, property) (``results.ledger``)."""
     report = Report(expectations=tuple(expectations))
-    for verdict in verdicts:
-        report.add(verdict)
+    _fill(report, verdicts)
     return report
+
+
+def _fill(report: Report, verdicts: Iterable[Verdict]) -> None:
+    book = ledger(verdicts)
+    for verdict in book.verdicts:
+        report.add(verdict)
+    for again in book.reruns.values():
+        for verdict in again:
+            report.add_rerun(verdict)
 
 
 def read(paths: Iterable[str | Path], expectations: Iterable[Expectation] = ()) -> Report:
@@ -246,16 +265,17 @@ def read(paths: Iterable[str | Path], expectations: Iterable[Expectation] = ()) 
     land in ``report.unreadable`` and everything else is still read."""
     report = Report(expectations=tuple(expectations))
     seen: set[Path] = set()
+    verdicts: list[Verdict] = []
     for path in _expand(paths, report.unreadable):
         if path.resolve() in seen:  # the same file twice (overlapping globs) would count its verdicts twice
             continue
         seen.add(path.resolve())
         report.inputs.append(str(path))
         try:
-            for verdict in read_verdicts(path, report.unreadable):
-                report.add(verdict)
+            verdicts += read_verdicts(path, report.unreadable)
         except OSError as exc:
             report.unreadable.append(BadLine(str(path), 0, f"cannot read: {exc.strerror or exc}"))
+    _fill(report, verdicts)
     return report
 
 
