@@ -14,6 +14,7 @@ from pathlib import Path
 
 from harness import releases
 from harness.datafile import DataFileError
+from harness.imports import backing
 from harness.matrix import load_matrix, updates
 from harness.slicing import GITHUB_MAX_JOBS, github_matrix, patterns_of, select
 
@@ -65,7 +66,8 @@ def main(args: argparse.Namespace) -> int:
         print(json.dumps(jobs, separators=(",", ":")))
         print(f"{len(cells)} cells in {len(jobs['include'])} jobs", file=sys.stderr)
     elif args.json:
-        rows = [asdict(c) for c in cells] + [{"name": n, "kind": "excluded", "reason": r} for n, r in excluded.items()]
+        rows = [asdict(c) for c in cells] + [{"name": n, "kind": "excluded", "reason": r, "import_verdict": backing(n)}
+                                             for n, r in excluded.items()]
         json.dump(rows, sys.stdout, indent=1)
         print()
     else:
@@ -74,7 +76,7 @@ def main(args: argparse.Namespace) -> int:
             print(f"{c.name:<24} python {c.python:<5} transformers {c.transformers:<8} peft {c.peft:<7} {c.kind:<8} "
                   f"{c.reason}")
         for name, reason in excluded.items():
-            print(f"{name:<24} {'':<53} excluded {reason}")
+            print(f"{name:<24} {'':<53} excluded {reason}\n{'':<24} {'':<53}          {backing(name)}")
     if args.refresh_releases:
         missing = updates(matrix, releases.load_releases())
         for line in missing:

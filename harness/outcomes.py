@@ -47,6 +47,7 @@ _MASKS: Final = (
     (re.compile(r"<[\w.]+ object at 0x[0-9a-f]+>"), "<obj>"),
     (re.compile(r"0x[0-9a-fA-F]+"), "0x?"),
     (re.compile(r"(['\"])/[^'\"]*\1"), "'<path>'"),
+    (re.compile(r"(?<![\w'\"/])/(?:[^\s/'\"()]+/)+[^\s'\"()]*"), "<path>"),
     (re.compile(r"torch\.Size\(\[[\d, ]*\]\)"), "torch.Size([…])"),
     (re.compile(r"\[[\d, ]+\]"), "[…]"),
     (re.compile(r"\(\s*\d+(?:\s*,\s*\d+)+\s*\)"), "(…)"),

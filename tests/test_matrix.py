@@ -4,6 +4,7 @@ tox lists exactly its cells, and the cell entry point runs the right command in 
 from __future__ import annotations
 
 import copy
+import re
 import os
 import shutil
 import subprocess
@@ -343,3 +344,19 @@ def _write(directory: Path, data: dict[str, Any]) -> Path:
     path = directory / "matrix.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
+
+
+def test_every_exclusion_is_backed_by_a_recorded_import_verdict() -> None:
+    """A cross is left out only where a run in it recorded that its libraries cannot be imported together: an
+    ``import`` crash, on exactly the cross's transformers and peft pins."""
+    from harness.imports import recorded
+
+    matrix = load_matrix()
+    assert matrix.excluded, "matrix.yaml excludes crosses; this test checks what backs them"
+    for name in matrix.excluded:
+        tf_line, peft_line = re.fullmatch(r"py\d+-tf([\d.]+)-peft([\d.]+)", name).groups()  # type: ignore[union-attr]
+        verdict = recorded(name)
+        assert verdict is not None, f"{name}: no harness/data/imports/{name}.jsonl"
+        assert (verdict.kind, verdict.outcome) == ("import", "crash")
+        assert verdict.versions["transformers"] == matrix.axes["transformers"][tf_line]
+        assert verdict.versions["peft"] == matrix.axes["peft"][peft_line]

@@ -35,3 +35,13 @@ def test_clean_rejections_explain_themselves_and_crashes_do_not() -> None:
 def test_network_attempts_are_recognised() -> None:
     assert tried_network(OSError("We couldn't connect to 'https://huggingface.co' to load this file"))
     assert not tried_network(ValueError("only supports task_type = CAUSAL_LM"))
+
+
+@given(st.lists(st.from_regex(r"[a-z0-9_.+-]{1,8}", fullmatch=True), min_size=1, max_size=5))
+def test_a_signature_does_not_depend_on_where_the_libraries_are_installed(prefix: list[str]) -> None:
+    """An unquoted absolute path in a message (ImportError names the module's file) is masked: the same bug has
+    the same signature on every machine."""
+    here = "/" + "/".join(prefix) + "/site-packages/transformers/__init__.py"
+    there = "/opt/venv/lib/python3.11/site-packages/transformers/__init__.py"
+    text = "cannot import name 'HybridCache' from 'transformers' ({})"
+    assert mask(text.format(here)) == mask(text.format(there)) == mask(text.format("<path>"))
