@@ -6,7 +6,8 @@ Schema 2 (``SCHEMA_VERSION``) writes three kinds of record, each line a JSON obj
   change);
 * ``case``: a case's JSON, its kind (``Kind``) and target, written once per file however many properties judge it;
 * ``verdict``: one (case, property) judgement by case id, with fields at their defaults left out; ``repetition``
-  counts flake re-runs of the same case (0 is the first judgement).
+  counts flake re-runs of the same case (0 is the first judgement);
+* ``done``: a target (``task:arch:method``) whose every case has been judged, so a resume need not draw it again.
 
 Schema-1 files (one self-contained verdict per line, the case JSON repeated in each) are still read. A file from a
 newer schema is refused line by line with the schema named. Files are append-only: a killed run leaves every
@@ -218,8 +219,10 @@ class VerdictWriter:
         self.torn_bytes = repair_tail(self.path)
         self.cases: set[str] = set()
         self.judged: set[tuple[str, str, str, int]] = set()
+        #: (cell, target key) of every target the file says is complete
+        self.done: set[tuple[str, str]] = set()
         if self.path.exists():
-            for verdict in read_verdicts(self.path, problems=[]):
+            for verdict in read_verdicts(self.path, problems=[], done=self.done):
                 self.cases.add(verdict.case_id)
                 self.judged.add((*verdict.key, verdict.repetition))
         self._file = self.path.open("a", encoding="utf-8")
@@ -244,11 +247,20 @@ class VerdictWriter:
                   "outcome": verdict.outcome}
         record.update({name: data[name] for name, default in _VERDICT_DEFAULTS.items() if data[name] != default})
         lines.append(record)
+        self._append(lines)
+        self.judged.add(judged)
+        return True
+
+    def mark_done(self, cell: str, target: str) -> None:
+        """Record that every case of ``target`` in ``cell`` has been judged."""
+        if (cell, target) not in self.done:
+            self._append([{"record": "done", "cell": cell, "target": target}])
+            self.done.add((cell, target))
+
+    def _append(self, lines: list[dict[str, Any]]) -> None:
         self._file.write("".join(json.dumps(line, sort_keys=True, default=str) + "\n" for line in lines))
         self._file.flush()
         os.fsync(self._file.fileno())
-        self.judged.add(judged)
-        return True
 
     def close(self) -> None:
         self._file.close()
@@ -275,9 +287,10 @@ class BadLine:
 class _Joiner:
     """Turns a file's records back into whole verdicts: run and case records are remembered, verdicts joined."""
 
-    def __init__(self) -> None:
+    def __init__(self, done: set[tuple[str, str]]) -> None:
         self.run: dict[str, Any] = {"cell": "", "versions": {}}
         self.cases: dict[str, dict[str, Any]] = {}
+        self.done = done
 
     def feed(self, data: dict[str, Any]) -> Verdict | None:
         record = data.get("record")
@@ -304,7 +317,12 @@ class _Joiner:
             joined = {**_VERDICT_DEFAULTS, **self.run, **case, **data}
             joined.pop("record")
             return Verdict.from_json(joined)
-        raise ValueError(f"unknown record {record!r} (expected run, case or verdict)")
+        if record == "done":
+            if not isinstance(data.get("cell"), str) or not isinstance(data.get("target"), str):
+                raise ValueError("a done record needs a cell and a target (strings)")
+            self.done.add((data["cell"], data["target"]))
+            return None
+        raise ValueError(f"unknown record {record!r} (expected run, case, verdict or done)")
 
 
 def _schema_problem(schema: Any) -> str:
@@ -312,10 +330,11 @@ def _schema_problem(schema: Any) -> str:
             f"{', '.join(map(str, READABLE_SCHEMAS))}: read it with the peft-compat that wrote it, or re-run")
 
 
-def read_verdicts(path: str | os.PathLike[str], problems: list[BadLine] | None = None) -> Iterator[Verdict]:
+def read_verdicts(path: str | os.PathLike[str], problems: list[BadLine] | None = None,
+                  done: set[tuple[str, str]] | None = None) -> Iterator[Verdict]:
     """The verdicts of a JSONL file (schema 1 or 2). Unreadable lines are appended to ``problems`` (or raise when
-    it is None)."""
-    joiner = _Joiner()
+    it is None); the (cell, target) of each ``done`` record is added to ``done`` when given."""
+    joiner = _Joiner(set() if done is None else done)
     with Path(path).open(encoding="utf-8", errors="replace") as lines:
         for number, line in enumerate(lines, 1):
             if not line.strip():

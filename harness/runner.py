@@ -165,15 +165,18 @@ class Supervisor:
             if judged_cell == cell and repetition == self.repetition:
                 self.done.setdefault(case, set()).add(step)
 
+    def _complete(self, target: Target) -> bool:
+        return self.repetition == 0 and (cell_name(), target.key) in self.writer.done
+
     def _pending(self, items: list[Item]) -> list[Item]:
-        """``items`` less what the file already holds: whole-target records and complete cases go, partly judged
-        cases keep only their missing steps."""
+        """``items`` less what the file already holds: complete cases, targets the file marks done and targets
+        with a whole-target record go; partly judged cases keep only their missing steps."""
         steps = {"wrap", *self.properties}
         pending = []
         for item in items:
             if item.target is None and steps <= self.done.get(item.case_id, set()):
                 continue
-            if item.target is not None and item.case_id in self.done:
+            if item.target is not None and (item.case_id in self.done or self._complete(item.target)):
                 continue
             item.done = self.done
             pending.append(item)
@@ -255,6 +258,8 @@ class Supervisor:
                 worker.step = ""  # idle until the next step starts: drawing the next case is not a hang
             self._record(verdict, progress)
         elif kind == "done":
+            if worker.item is not None and worker.item.target is not None and self.repetition == 0:
+                self.writer.mark_done(cell_name(), worker.item.target.key)
             worker.item, worker.step, worker.case = None, "", None
             progress.items_done += 1
 

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from harness.expectations import DataFileError, Expectation, load_expectations
+from harness.matrix import load_matrix
 from harness.report import compat, html, markdown, model
 from harness.report.diff import Diff, compare
 
@@ -41,6 +42,11 @@ def main(args: argparse.Namespace) -> int:
     except (DataFileError, OSError) as exc:
         expectations_problem = str(exc)
     report = model.read(args.inputs, expectations)
+    if not expectations_problem:
+        try:  # a cell pattern must name a cell of the matrix or of these verdicts: a misspelling matches nothing
+            load_expectations(args.expectations, cells=[*load_matrix().names, *report.cell_squares()])
+        except DataFileError as exc:
+            expectations_problem = str(exc)
     diff: Diff | None = None
     baseline_problem = ""
     if args.baseline:
