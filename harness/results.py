@@ -7,6 +7,8 @@ Schema 2 (``SCHEMA_VERSION``) writes three kinds of record, each line a JSON obj
 * ``case``: a case's JSON, its kind (``Kind``) and target, written once per file however many properties judge it;
 * ``verdict``: one (case, property) judgement by case id, with fields at their defaults left out; ``repetition``
   counts flake re-runs of the same case (0 is the first judgement);
+* ``traceback``: an error's formatted traceback, once per distinct text; an error refers to it by ``traceback_id``
+  (the same code path, reached by many cases, is written once);
 * ``done``: a target (``task:arch:method``) whose every case has been judged, so a resume need not draw it again.
 
 Schema-1 files (one self-contained verdict per line, the case JSON repeated in each) are still read. A file from a
@@ -219,10 +221,10 @@ class VerdictWriter:
         self.torn_bytes = repair_tail(self.path)
         self.cases: set[str] = set()
         self.judged: set[tuple[str, str, str, int]] = set()
-        #: (cell, target key) of every target the file says is complete
-        self.done: set[tuple[str, str]] = set()
+        #: what the file says besides its verdicts: complete targets, tracebacks written
+        self.index = FileIndex()
         if self.path.exists():
-            for verdict in read_verdicts(self.path, problems=[], done=self.done):
+            for verdict in read_verdicts(self.path, problems=[], index=self.index):
                 self.cases.add(verdict.case_id)
                 self.judged.add((*verdict.key, verdict.repetition))
         self._file = self.path.open("a", encoding="utf-8")
@@ -246,10 +248,22 @@ class VerdictWriter:
         record = {"record": "verdict", "case_id": verdict.case_id, "property": verdict.property,
                   "outcome": verdict.outcome}
         record.update({name: data[name] for name, default in _VERDICT_DEFAULTS.items() if data[name] != default})
+        if verdict.error is not None and verdict.error.traceback:
+            text = verdict.error.traceback
+            ident = traceback_id(text)
+            if ident not in self.index.tracebacks:
+                lines.append({"record": "traceback", "id": ident, "text": text})
+                self.index.tracebacks[ident] = text
+            record["error"] = {**record["error"], "traceback_id": ident}
+            del record["error"]["traceback"]
         lines.append(record)
         self._append(lines)
         self.judged.add(judged)
         return True
+
+    @property
+    def done(self) -> set[tuple[str, str]]:
+        return self.index.done
 
     def mark_done(self, cell: str, target: str) -> None:
         """Record that every case of ``target`` in ``cell`` has been judged."""
@@ -284,13 +298,27 @@ class BadLine:
         return f"{self.path}:{self.line}: {self.problem}"
 
 
+@dataclass
+class FileIndex:
+    """What a reader learns from a file's records besides its verdicts."""
+
+    #: (cell, target key) of every ``done`` record
+    done: set[tuple[str, str]] = field(default_factory=set)
+    #: traceback id → text
+    tracebacks: dict[str, str] = field(default_factory=dict)
+
+
+def traceback_id(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 class _Joiner:
     """Turns a file's records back into whole verdicts: run and case records are remembered, verdicts joined."""
 
-    def __init__(self, done: set[tuple[str, str]]) -> None:
+    def __init__(self, index: FileIndex) -> None:
         self.run: dict[str, Any] = {"cell": "", "versions": {}}
         self.cases: dict[str, dict[str, Any]] = {}
-        self.done = done
+        self.index = index
 
     def feed(self, data: dict[str, Any]) -> Verdict | None:
         record = data.get("record")
@@ -316,13 +344,25 @@ class _Joiner:
                 raise ValueError(f"verdict for case {data.get('case_id')!r}, which no earlier case record describes")
             joined = {**_VERDICT_DEFAULTS, **self.run, **case, **data}
             joined.pop("record")
+            error = joined.get("error")
+            if isinstance(error, dict) and "traceback_id" in error:
+                text = self.index.tracebacks.get(error["traceback_id"])
+                if text is None:
+                    raise ValueError(f"error refers to traceback {error['traceback_id']!r}, which no earlier "
+                                     "traceback record holds")
+                joined["error"] = {**{k: v for k, v in error.items() if k != "traceback_id"}, "traceback": text}
             return Verdict.from_json(joined)
+        if record == "traceback":
+            if not isinstance(data.get("id"), str) or not isinstance(data.get("text"), str):
+                raise ValueError("a traceback record needs an id and a text (strings)")
+            self.index.tracebacks[data["id"]] = data["text"]
+            return None
         if record == "done":
             if not isinstance(data.get("cell"), str) or not isinstance(data.get("target"), str):
                 raise ValueError("a done record needs a cell and a target (strings)")
-            self.done.add((data["cell"], data["target"]))
+            self.index.done.add((data["cell"], data["target"]))
             return None
-        raise ValueError(f"unknown record {record!r} (expected run, case, verdict or done)")
+        raise ValueError(f"unknown record {record!r} (expected run, case, verdict, traceback or done)")
 
 
 def _schema_problem(schema: Any) -> str:
@@ -331,10 +371,10 @@ def _schema_problem(schema: Any) -> str:
 
 
 def read_verdicts(path: str | os.PathLike[str], problems: list[BadLine] | None = None,
-                  done: set[tuple[str, str]] | None = None) -> Iterator[Verdict]:
+                  index: FileIndex | None = None) -> Iterator[Verdict]:
     """The verdicts of a JSONL file (schema 1 or 2). Unreadable lines are appended to ``problems`` (or raise when
-    it is None); the (cell, target) of each ``done`` record is added to ``done`` when given."""
-    joiner = _Joiner(set() if done is None else done)
+    it is None); what the other records say goes into ``index`` when given."""
+    joiner = _Joiner(FileIndex() if index is None else index)
     with Path(path).open(encoding="utf-8", errors="replace") as lines:
         for number, line in enumerate(lines, 1):
             if not line.strip():
