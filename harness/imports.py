@@ -27,4 +27,5 @@ def backing(cell: str, folder: Path = IMPORTS_DIR) -> str:
         return (f"no recorded import verdict: run `python -m harness run --cell {cell} --out "
                 f"harness/data/imports/{cell}.jsonl` in that environment")
     v = verdict.versions
-    return f"recorded {verdict.outcome} (transformers {v.get('transformers')}, peft {v.get('peft')}): {verdict.signature}"
+    versions = f"transformers {v.get('transformers')}, peft {v.get('peft')}"
+    return f"recorded {verdict.outcome} ({versions}): {verdict.signature}"

@@ -137,16 +137,13 @@ def _import_failed(exc: Exception, out: Path, resume: bool, expectations: Expect
     """Record that this cell's libraries cannot be imported together (one ``import`` verdict), then judge."""
     from harness.judging import judge_files, summary
     from harness.outcomes import error_info, signature
-    from harness.results import Verdict, VerdictWriter, case_id
-    from harness.versions import cell_name, installed
+    from harness.results import VerdictWriter, import_verdict
 
-    cell, info = cell_name(), error_info(exc)
-    verdict = Verdict(case_id=case_id({"import": cell}), cell=cell, versions=installed(), arch="", task="", method="",
-                      property="import", outcome="crash", signature=signature(info), error=info, kind="import",
-                      reason="the installed transformers and peft cannot be imported together: no case can run")
+    info = error_info(exc)
+    verdict = import_verdict(info, signature(info))
     with VerdictWriter(out, fresh=not resume) as writer:
         writer.write(verdict)
-    print(f"cell {cell}: importing the libraries failed, so nothing can run here: {info.type}: {info.message}",
+    print(f"cell {verdict.cell}: importing the libraries failed, so nothing can run here: {info.type}: {info.message}",
           file=sys.stderr)
     judged = judge_files([out], expectations)
     print("\n".join(summary(judged)), file=sys.stderr)

@@ -21,8 +21,8 @@ from typing import Any, TextIO
 
 from harness.matrix import Profile
 from harness.plan import Target
-from harness.results import ErrorInfo, Verdict, VerdictWriter, case_id
-from harness.versions import cell_name, installed
+from harness.results import ErrorInfo, Outcome, Verdict, VerdictWriter, case_id, case_verdict, target_verdict
+from harness.versions import cell_name
 
 def hard_limit(step_timeout_s: float) -> float:
     """Seconds a step may run before the supervisor kills its worker: twice the in-process limit (which fires at
@@ -228,18 +228,12 @@ class Supervisor:
         return self.verdicts
 
     @staticmethod
-    def _item_verdict(item: Item, outcome: str, what: str) -> Verdict:
-        from harness.worker import target_verdict
-
+    def _item_verdict(item: Item, outcome: Outcome, what: str) -> Verdict:
+        """The verdict of an item whose worker died before its first case."""
+        error = ErrorInfo(type="WorkerDied", message=what)
         if item.target is not None:
-            verdict = target_verdict(item.target, outcome, "")
-        else:
-            case = item.case or {}
-            verdict = Verdict(case_id=case_id(case), cell=cell_name(), versions=installed(),
-                              arch=case["arch"]["model_type"], task=case["arch"]["task"],
-                              method=case["method"]["method"], property="wrap", outcome=outcome,  # type: ignore
-                              case=case, kind="pinned" if item.pinned else "generated")
-        return replace(verdict, signature=what, error=ErrorInfo(type="WorkerDied", message=what))
+            return target_verdict(item.target.to_json(), outcome, "", signature=what, error=error)
+        return case_verdict(item.case or {}, "wrap", outcome, pinned=item.pinned, signature=what, error=error)
 
     def _overran(self, worker: Worker) -> bool:
         return bool(worker.step) and time.monotonic() - worker.step_started > hard_limit(self.budget.case_timeout_s)
@@ -269,7 +263,7 @@ class Supervisor:
             self.verdicts.append(verdict)
             progress.outcomes[verdict.outcome] += 1
 
-    def _lost(self, worker: Worker, what: str, outcome: str, queue: list[Item], progress: Progress) -> None:
+    def _lost(self, worker: Worker, what: str, outcome: Outcome, queue: list[Item], progress: Progress) -> None:
         """Record the step in flight on a worker that died or was killed, skip the rest of its case, and requeue
         the rest of its target."""
         item = worker.item
@@ -285,14 +279,12 @@ class Supervisor:
             if step in worker.done_steps or step in item.done.get(worker.case_id, ()):
                 continue
             in_flight = step == worker.step
-            self._record(Verdict(
-                case_id=worker.case_id, cell=cell_name(), versions=installed(), arch=case["arch"]["model_type"],
-                task=case["arch"]["task"], method=case["method"]["method"], property=step,
-                outcome=outcome if in_flight else "skip",  # type: ignore[arg-type]
-                signature=what if in_flight else "", error=error if in_flight else None, case=case,
-                reason="" if in_flight else f"{worker.step} ended the worker earlier in this case",
-                kind="pinned" if item.pinned else "generated",
-            ), progress)
+            if in_flight:
+                verdict = case_verdict(case, step, outcome, pinned=item.pinned, signature=what, error=error)
+            else:
+                verdict = case_verdict(case, step, "skip", pinned=item.pinned,
+                                       reason=f"{worker.step} ended the worker earlier in this case")
+            self._record(verdict, progress)
         item.done = {**item.done, worker.case_id: {"wrap", *self.properties}}
         if item.target is not None:
             queue.insert(0, item)  # carry on with the rest of the target in a fresh worker

@@ -21,8 +21,7 @@ from harness.execute import run_case
 from harness.oracles import select
 from harness.matrix import Profile
 from harness.plan import Target
-from harness.results import BAD_OUTCOMES, Verdict, case_id
-from harness.versions import cell_name, installed
+from harness.results import BAD_OUTCOMES, target_verdict
 
 Emit = Callable[[dict[str, Any]], None]
 
@@ -60,14 +59,6 @@ class _Shrinkable(Exception):
     """Raised inside hypothesis on a bad verdict so that it shrinks the case (only with ``shrink`` budgets)."""
 
 
-def target_verdict(target: Target, outcome: str, reason: str) -> Verdict:
-    """One verdict standing for a whole target that is not run (method refuses the task, arch not drawable)."""
-    return Verdict(case_id=case_id({"target": target.to_json()}), cell=cell_name(), versions=installed(),
-                   arch=target.arch, task=target.task, method=target.method, property="wrap",
-                   outcome=outcome, reason=reason, case={"target": target.to_json()},  # type: ignore[arg-type]
-                   kind="target")
-
-
 def run_target(target: Target, seed: int, budget: Profile, properties: list[str], done: dict[str, set[str]],
                database: str | None, emit: Emit) -> None:
     """Draw up to ``budget.max_examples`` cases for ``target`` through hypothesis and judge each; of a case that
@@ -78,12 +69,13 @@ def run_target(target: Target, seed: int, budget: Profile, properties: list[str]
     from hypothesis.database import DirectoryBasedExampleDatabase
 
     if target.refused:
-        emit({"event": "verdict", "verdict": target_verdict(target, "unsupported", target.refused).to_json()})
+        verdict = target_verdict(target.to_json(), "unsupported", target.refused)
+        emit({"event": "verdict", "verdict": verdict.to_json()})
         return
     try:
         strategy = case_strategy(target.task, target.arch, target.method)
     except Unbuildable as exc:
-        emit({"event": "verdict", "verdict": target_verdict(target, "skip", f"zoo: {exc}").to_json()})
+        emit({"event": "verdict", "verdict": target_verdict(target.to_json(), "skip", f"zoo: {exc}").to_json()})
         return
     props = select(properties)
     failing = {"found": False}
@@ -118,7 +110,7 @@ def run_target(target: Target, seed: int, budget: Profile, properties: list[str]
         pass
     except Exception as exc:  # noqa: BLE001 - drawing a case failed: a zoo gap of this version, reported as data
         reason = f"zoo: could not draw a case ({type(exc).__name__}: {exc})".splitlines()[0][:300]
-        emit({"event": "verdict", "verdict": target_verdict(target, "skip", reason).to_json()})
+        emit({"event": "verdict", "verdict": target_verdict(target.to_json(), "skip", reason).to_json()})
 
 
 def run_single(case_json: dict[str, Any], properties: list[str], timeout_s: float, pinned: bool,
