@@ -9,38 +9,30 @@ from pathlib import Path
 
 
 def positive_int(text: str) -> int:
-    """A whole number ≥ 1 (an example budget, a re-run count of 0 uses ``count`` instead)."""
-    value = _int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of at least 1")
-    return value
+    """A whole number ≥ 1 (an example budget)."""
+    return _whole(text, 1, "give a whole number of at least 1")
 
 
 def count(text: str) -> int:
-    """A whole number ≥ 0."""
-    value = _int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of at least 0")
-    return value
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds above 0")
-    return value
+    """A whole number ≥ 0 (a re-run count: 0 turns re-runs off)."""
+    return _whole(text, 0, "give a whole number of at least 0")
 
 
 def jobs(text: str) -> int:
     """Worker processes: a whole number ≥ 1, or ``auto`` for one per core."""
     if text == "auto":
         return os.cpu_count() or 1
-    value = _int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: give at least 1 worker, or 'auto' for one per core")
+    return _whole(text, 1, "give at least 1 worker, or 'auto' for one per core")
+
+
+def positive_float(text: str) -> float:
+    """Seconds above 0 (a time limit)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds above 0")
     return value
 
 
@@ -51,8 +43,11 @@ def existing_file(text: str) -> Path:
     return path
 
 
-def _int(text: str) -> int:
+def _whole(text: str, minimum: int, fix: str) -> int:
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"{text!r}: {fix}")
+    return value
