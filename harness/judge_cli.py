@@ -9,16 +9,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
-from pathlib import Path
 
 from harness.arguments import existing_file
 from harness.datafile import DataFileError
-from harness.expectations import Expectation, load_expectations
-from harness.matrix import load_matrix
-
-#: expectations.yaml read and checked against the cells the judged files hold
-ExpectationLoader = Callable[[set[str]], list[Expectation]]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +20,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from harness.judging import judge_files, summary
+    from harness.judging import expectations_for, judge_files, summary
 
     try:
         judged = judge_files(args.files, expectations_for(args.expectations))
@@ -37,9 +30,3 @@ def main(args: argparse.Namespace) -> int:
     print("\n".join(summary(judged)), file=sys.stderr)
     return judged.exit_code
 
-
-def expectations_for(path: Path | None) -> ExpectationLoader:
-    """A loader of ``path`` (default expectations.yaml) whose cell patterns must match a cell of the matrix or one
-    of the judged cells: a misspelled pattern is an error, not an entry that silently matches nothing."""
-    matrix_cells = load_matrix().names
-    return lambda cells: load_expectations(path, cells=[*matrix_cells, *sorted(cells)])

@@ -12,9 +12,22 @@ import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from harness.expectations import Expectation, Judgement, judge
+from harness.expectations import Expectation, Judgement, judge, load_expectations
+from harness.matrix import load_matrix
 from harness.results import BAD_OUTCOMES, BadLine, Ledger, Verdict, ledger, read_verdicts
+
+
+#: expectations.yaml read and checked against the cells the judged files hold
+ExpectationLoader = Callable[[set[str]], list[Expectation]]
+
+
+def expectations_for(path: Path | None) -> ExpectationLoader:
+    """A loader of ``path`` (default expectations.yaml) whose cell patterns must match a cell of the matrix or one
+    of the judged cells: a misspelled pattern is an error, not an entry that silently matches nothing."""
+    matrix_cells = load_matrix().names
+    return lambda cells: load_expectations(path, cells=[*matrix_cells, *sorted(cells)])
 
 
 @dataclass(frozen=True)

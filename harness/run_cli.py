@@ -21,7 +21,7 @@ from harness.arguments import count, existing_file, jobs, positive_float, positi
 from harness.datafile import DataFileError
 
 if TYPE_CHECKING:
-    from harness.judge_cli import ExpectationLoader
+    from harness.judging import ExpectationLoader
     from harness.matrix import Profile
 
 #: what a run needs to import; when one fails, that failure is the cell's verdict
@@ -68,7 +68,7 @@ def main(args: argparse.Namespace) -> int:
         return 0
     if args.cell:
         os.environ["PEFT_COMPAT_CELL"] = args.cell
-    from harness.judge_cli import expectations_for
+    from harness.judging import expectations_for
     from harness.matrix import load_matrix
     from harness.versions import cell_name
 
