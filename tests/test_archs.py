@@ -105,7 +105,7 @@ def test_shrunk_kind_lists_keep_every_kind_at_the_drawn_depth(value: list[str], 
     assert len(shrunk) == min(layers, len(value))
     assert set(shrunk) == set(kinds)
     missing = set(kinds) - set(value[:layers])
-    assert sum(a != b for a, b in zip(shrunk, value)) == len(missing)
+    assert sum(a != b for a, b in zip(shrunk, value, strict=False)) == len(missing)
     assert layerlists.shrink_kinds("".join(k[0] for k in value), layers) == "".join(k[0] for k in shrunk)
 
 

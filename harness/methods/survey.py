@@ -23,8 +23,9 @@ def survey(tasks: list[str], seed: int = 0) -> Iterator[dict[str, Any]]:
                 spec = draw(arch_spec(arch, task), seed)
                 B.build(spec)
             except Exception as exc:  # noqa: BLE001 - the zoo reports why (Unbuildable or a build error): one row
+                why = str(exc).splitlines()[0][:120] if str(exc) else ""
                 for name in methods:
-                    yield _row(task, arch, name, "arch-unusable", "", str(exc).splitlines()[0][:120] if str(exc) else "")
+                    yield _row(task, arch, name, "arch-unusable", "", why)
                 continue
             for name in methods:
                 mspec = draw(method_spec(name, spec), seed)

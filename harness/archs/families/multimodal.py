@@ -268,7 +268,8 @@ def _declared_only(config_cls: type, values: dict[str, Any]) -> dict[str, Any]:
 def _vip_layers(o: dict[str, Any]) -> dict[str, Any]:
     """VipLLaVA concatenates five fixed layers of a deep tower; two of a tiny tower do the same job."""
     return {**_min_image_tokens(o),
-            **_declared_only(_config_cls("vipllava"), {"vision_feature_layers": [-2, -1], "vision_feature_layer": [-2, -1]})}
+            **_declared_only(_config_cls("vipllava"),
+                             {"vision_feature_layers": [-2, -1], "vision_feature_layer": [-2, -1]})}
 
 
 def _gemma3_tokens(o: dict[str, Any]) -> dict[str, Any]:
@@ -420,7 +421,8 @@ _QWEN_TOKENS = ("image_token_id", "video_token_id", "vision_start_token_id", "vi
 
 
 def _free_band_ids(o: dict[str, Any], names: tuple[str, ...]) -> dict[str, int]:
-    """Ids from the outer special-token band (8..15) for the ``names`` the shrink did not set, clear of the ids it did."""
+    """Ids from the outer special-token band (8..15) for the ``names`` the shrink did not set, clear of the ids it
+    did."""
     used = {v for k, v in o.items() if k.endswith(("_token_id", "_token_index")) and isinstance(v, int)}
     free = (i for i in range(8, 16) if i not in used)
     return {name: next(free) for name in names if name not in o}
@@ -628,7 +630,8 @@ _UNNAMED_PLACEHOLDER = 8
 
 def _kosmos2(config: Any, batch: int, generator: torch.Generator) -> Images:
     """Kosmos-2: the image's latent queries fill the positions its mask marks."""
-    return Images([_UNNAMED_PLACEHOLDER] * int(config.latent_query_num), {"pixel_values": _square(config, batch, generator)})
+    return Images([_UNNAMED_PLACEHOLDER] * int(config.latent_query_num),
+                  {"pixel_values": _square(config, batch, generator)})
 
 
 def _kosmos2_mask(config: Any, ids: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -758,8 +761,8 @@ def _two_resolutions(config: Any, batch: int, generator: torch.Generator) -> Ima
     drawn = _fixed(_patch_tokens, placeholder="image_token_id")(config, batch, generator)
     high = config.high_res_vision_config
     size = _side(high.image_size)
-    return Images(drawn.tokens, {**drawn.tensors,
-                                 "high_res_pixel_values": _pixels(generator, batch, int(high.num_channels), size, size)})
+    high_res = _pixels(generator, batch, int(high.num_channels), size, size)
+    return Images(drawn.tokens, {**drawn.tensors, "high_res_pixel_values": high_res})
 
 
 def _cross_attended(config: Any, batch: int, generator: torch.Generator) -> Images:
@@ -864,7 +867,7 @@ def _davit_stage(o: dict[str, Any]) -> dict[str, Any]:
 def _davit_tokens(config: Any) -> int:
     """The tower's final grid (each stage a strided convolution), plus one token pooled over it."""
     vision, side = config.vision_config, _IMAGE_SIDE
-    for kernel, stride, padding in zip(vision.patch_size, vision.patch_stride, vision.patch_padding):
+    for kernel, stride, padding in zip(vision.patch_size, vision.patch_stride, vision.patch_padding, strict=False):
         side = (side + 2 * padding - kernel) // stride + 1
     return side**2 + 1
 
