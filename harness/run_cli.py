@@ -58,7 +58,9 @@ def main(args: argparse.Namespace) -> int:
     from harness.quiet import quiet_libraries
     from harness.runner import Item, Supervisor
     from harness.versions import cell_name, installed
+    from harness.zygote import start as start_zygote
 
+    start_zygote()  # its imports overlap the planning below
     quiet_libraries()
     try:
         profile = load_matrix().profile(args.profile)

@@ -11,7 +11,6 @@ import json
 import os
 import selectors
 import signal
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
+from harness import zygote
 from harness.matrix import Profile
 from harness.plan import Target
 from harness.results import ErrorInfo, Verdict, VerdictWriter, case_id, read_verdicts
@@ -49,17 +49,11 @@ class Item:
 
 
 class Worker:
-    """One worker process and what it is doing."""
+    """One worker process (forked warm by the zygote, see ``harness.zygote``) and what it is doing."""
 
     def __init__(self) -> None:
-        read_fd, write_fd = os.pipe()
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "PEFT_COMPAT_CELL": cell_name(), "OMP_NUM_THREADS": "1"}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "harness.worker", str(write_fd)], stdin=subprocess.PIPE, pass_fds=[write_fd],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, text=True,
-        )
-        os.close(write_fd)
-        self.events = os.fdopen(read_fd, "r", encoding="utf-8")
+        self.process, self.commands, self.events = zygote.shared().spawn(env)
         self.buffer = ""
         self.item: Item | None = None
         self.case: dict[str, Any] | None = None
@@ -70,9 +64,8 @@ class Worker:
 
     def send(self, item: Item, command: dict[str, Any]) -> None:
         self.item = item
-        assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps(command) + "\n")
-        self.process.stdin.flush()
+        self.commands.write(json.dumps(command) + "\n")
+        self.commands.flush()
 
     def read_events(self) -> list[dict[str, Any]] | None:
         """Complete events available now; None at end of stream (the worker exited)."""
@@ -84,10 +77,13 @@ class Worker:
         return [json.loads(line) for line in lines if line.strip()]
 
     def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
+        self.process.kill()
         self.process.wait()
         self.events.close()
+        try:
+            self.commands.close()
+        except BrokenPipeError:  # it died with a command unread
+            pass
 
     def death(self) -> str:
         code = self.process.wait()

@@ -1,7 +1,7 @@
 """A worker process: runs targets or single cases sent by the supervisor (``harness.runner``), one at a time.
 
-Commands arrive as JSON lines on stdin; events go out as JSON lines on a dedicated file descriptor (libraries may
-print to stdout). Before each case and each property the worker says what it starts, so when it dies (segfault,
+Workers are forked warm by ``harness.zygote``. Commands arrive as JSON lines on a pipe; events go out as JSON lines on
+another (libraries may print to stdout). Before each case and each property the worker says what it starts, so when it dies (segfault,
 out of memory, hard timeout) the supervisor can record exactly that step as the verdict.
 """
 
@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TextIO
 
 from harness.archs.strategies import Unbuildable
 from harness.cases import Case, case_strategy
@@ -134,18 +133,15 @@ def warm_up() -> None:
         importlib.import_module(name)
 
 
-def main() -> None:
-    from harness.quiet import quiet_libraries
-
-    events = os.fdopen(int(sys.argv[1]), "w", buffering=1, encoding="utf-8")
+def serve(commands: TextIO, events: TextIO) -> None:
+    """Run each command read from ``commands`` until it ends, writing events to ``events``. The process is warm
+    already (``harness.zygote`` forked it after ``warm_up``)."""
 
     def emit(event: dict[str, Any]) -> None:
         events.write(json.dumps(event, default=str) + "\n")
 
-    quiet_libraries()
-    warm_up()
     emit({"event": "ready"})
-    for line in sys.stdin:
+    for line in commands:
         command = json.loads(line)
         if command["kind"] == "target":
             run_target(Target(**command["target"]), command["seed"], Profile(**command["budget"]),
@@ -154,7 +150,3 @@ def main() -> None:
             run_single(command["case"], command["properties"], command["timeout_s"], command.get("pinned", False),
                        emit)
         emit({"event": "done"})
-
-
-if __name__ == "__main__":
-    main()
