@@ -1,4 +1,5 @@
-"""What a run covers: targets (task, arch, method) after filters, each with its own derived seed."""
+"""What a run covers: targets (task, arch, method) after filters, each with its own derived seed, and the shard of
+them one job runs (``run --shard I/N``)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,35 @@ class Target:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def pinned_key(case: dict[str, Any]) -> str:
+    """The key of the target a fixed case (pinned example, replay) belongs to, so that it runs in that shard."""
+    return Target(case["arch"]["task"], case["arch"]["model_type"], case["method"]["method"]).key
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Shard ``index`` (1-based) of ``count``: the targets whose key hashes to it. A target's shard depends on its key
+    alone, so shards are disjoint, together cover every target, and keep their targets when others come and go."""
+
+    index: int
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        """``"2/5"`` → Shard(2, 5); a clear error for anything else."""
+        index, slash, count = text.partition("/")
+        if not (slash and index.isdigit() and count.isdigit() and 1 <= int(index) <= int(count)):
+            raise ValueError(f"--shard takes I/N with 1 <= I <= N (e.g. 2/5), got {text!r}")
+        return cls(int(index), int(count))
+
+    def holds(self, key: str) -> bool:
+        digest = hashlib.sha256(f"shard:{key}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") % self.count == self.index - 1
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
 
 
 def _matches(value: str, wanted: list[str] | None) -> bool:

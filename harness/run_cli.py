@@ -12,6 +12,7 @@ from pathlib import Path
 
 from harness.expectations import Judgement
 from harness.matrix import Profile
+from harness.plan import Shard
 from harness.results import BAD_OUTCOMES, Verdict
 
 
@@ -23,6 +24,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     pick.add_argument("--property", action="append", help="only this property (repeatable; see --list-properties)")
     pick.add_argument("--no-pinned", action="store_true", help="leave out the pinned regression examples")
     pick.add_argument("--list-properties", action="store_true", help="print the properties and exit")
+    pick.add_argument("--shard", type=_shard, metavar="I/N",
+                      help="only shard I of N of the targets (after the profile's pick; by a hash of each target)")
+    pick.add_argument("--list-targets", action="store_true",
+                      help="print the chosen targets (after filters, pick and --shard), one key per line, and exit")
     budget = parser.add_argument_group("budget")
     budget.add_argument("--profile", default="default", help="smoke, default or nightly (matrix.yaml profiles)")
     budget.add_argument("--max-examples", type=int, help="cases per (arch, method) target (overrides the profile)")
@@ -41,7 +46,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
                           "(0: off; default 2)")
 
 
+def _shard(text: str) -> Shard:
+    try:
+        return Shard.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def main(args: argparse.Namespace) -> int:
+    if not (args.list_properties or args.list_targets):
+        from harness.zygote import start as start_zygote
+
+        start_zygote()  # first thing: its imports overlap the supervisor's own imports and planning
     from harness.oracles import PROPERTIES, select
 
     if args.list_properties:
@@ -54,13 +70,11 @@ def main(args: argparse.Namespace) -> int:
     from harness.junit import write_junit
     from harness.matrix import load_matrix
     from harness.pinned import load_pinned
-    from harness.plan import targets
+    from harness.plan import pinned_key, targets
     from harness.quiet import quiet_libraries
     from harness.runner import Item, Supervisor
     from harness.versions import cell_name, installed
-    from harness.zygote import start as start_zygote
 
-    start_zygote()  # its imports overlap the planning below
     quiet_libraries()
     try:
         profile = load_matrix().profile(args.profile)
@@ -73,9 +87,15 @@ def main(args: argparse.Namespace) -> int:
                               group=lambda t: f"{t.task}:{t.method}")
         expectations = load_expectations(args.expectations)
         pinned = [] if args.no_pinned else [p for p in load_pinned() if p.matches(args.task, args.arch, args.method)]
+        if args.shard is not None:
+            chosen = [t for t in chosen if args.shard.holds(t.key)]
+            pinned = [p for p in pinned if args.shard.holds(pinned_key(p.case))]
     except (ValueError, LookupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.list_targets:
+        print("\n".join(t.key for t in chosen))
+        return 0
     cell = cell_name()
     out = args.out or Path("reports/raw") / f"{cell}.jsonl"
     jobs = (os.cpu_count() or 1) if args.jobs == "auto" else int(args.jobs)

@@ -48,14 +48,32 @@ class Item:
                 "pinned": self.pinned}
 
 
+@dataclass
+class WorkerTimes:
+    """When one worker started, was ready and began its first case, and how long it held work items (monotonic
+    seconds): what ``harness bench`` reports."""
+
+    spawned: float
+    ready: float | None = None
+    first_case: float | None = None
+    busy_s: float = 0.0
+
+
+#: every worker this process started, in order
+WORKER_TIMES: list[WorkerTimes] = []
+
+
 class Worker:
     """One worker process (forked warm by the zygote, see ``harness.zygote``) and what it is doing."""
 
     def __init__(self) -> None:
+        self.times = WorkerTimes(time.monotonic())
+        WORKER_TIMES.append(self.times)
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "PEFT_COMPAT_CELL": cell_name(), "OMP_NUM_THREADS": "1"}
         self.process, self.commands, self.events = zygote.shared().spawn(env)
         self.buffer = ""
         self.item: Item | None = None
+        self.sent = 0.0
         self.case: dict[str, Any] | None = None
         self.case_id = ""
         self.step = ""
@@ -63,7 +81,7 @@ class Worker:
         self.done_steps: set[str] = set()
 
     def send(self, item: Item, command: dict[str, Any]) -> None:
-        self.item = item
+        self.item, self.sent = item, time.monotonic()
         self.commands.write(json.dumps(command) + "\n")
         self.commands.flush()
 
@@ -74,9 +92,23 @@ class Worker:
             return None
         self.buffer += chunk
         *lines, self.buffer = self.buffer.split("\n")
-        return [json.loads(line) for line in lines if line.strip()]
+        events = [json.loads(line) for line in lines if line.strip()]
+        self._clock(events)
+        return events
+
+    def _clock(self, events: list[dict[str, Any]]) -> None:
+        now = time.monotonic()
+        for event in events:
+            if event["event"] == "ready":
+                self.times.ready = now
+            elif event["event"] == "case" and self.times.first_case is None:
+                self.times.first_case = now
+            elif event["event"] == "done":
+                self.times.busy_s += now - self.sent
 
     def kill(self) -> None:
+        if self.item is not None:  # killed mid-item: it was busy until now
+            self.times.busy_s += time.monotonic() - self.sent
         self.process.kill()
         self.process.wait()
         self.events.close()

@@ -88,6 +88,8 @@ class Zygote:
         self.socket = ours
         self.replies = ours.makefile("r", encoding="utf-8")
         self.started = time.monotonic()
+        #: seconds from start until the zygote forked its first worker: its imports, the price of a cold process
+        self.warm_s: float | None = None
 
     def spawn(self, env: dict[str, str]) -> tuple[Forked, TextIO, TextIO]:
         """A fresh worker with ``env`` as its environment: its process, its command stream, its event stream.
@@ -111,6 +113,8 @@ class Zygote:
             os.close(events_r)
             raise RuntimeError(f"the zygote could not fork a worker: {answer.get('error')}")
         forked = Forked(answer["pid"])
+        if self.warm_s is None:
+            self.warm_s = time.monotonic() - self.started
         return forked, os.fdopen(commands_w, "w", encoding="utf-8"), os.fdopen(events_r, "r", encoding="utf-8")
 
     def alive(self) -> bool:
