@@ -84,6 +84,32 @@ class Profile:
 
 
 @dataclass(frozen=True)
+class JobBudget:
+    """What one CI job may spend (``matrix.yaml`` ``jobs``), and the default costs ``harness.jobplan`` plans with when
+    no earlier verdicts say better."""
+
+    #: a job's wall-clock limit, set-up included (the workflow's timeout; GitHub stops a job at 360)
+    minutes: float
+    #: what a job spends besides cases: venv, caches, the run's imports, the upload
+    setup_minutes: float
+    #: workers per runner (`run -j`)
+    cores: int
+    #: jobs at most in one workflow's matrix (GitHub: 256)
+    max_jobs: int
+    #: targets in a cell when no verdict file says (a profile's max_targets caps it)
+    targets: int
+    #: profile name -> worker-seconds per target when no verdict file says
+    target_seconds: Mapping[str, float]
+    #: worker time per case over its verdicts' duration_s (drawing, hypothesis, events: measured by harness bench)
+    harness_factor: float
+
+    @property
+    def case_seconds(self) -> float:
+        """Worker-seconds one job has for cases."""
+        return (self.minutes - self.setup_minutes) * 60 * self.cores
+
+
+@dataclass(frozen=True)
 class Matrix:
     path: Path
     torch: str
@@ -95,6 +121,7 @@ class Matrix:
     profiles: Mapping[str, Profile]
     #: crosses left out by ``exclusions``: name → the reason
     excluded: Mapping[str, str]
+    jobs: JobBudget
 
     @property
     def pairings(self) -> tuple[Cell, ...]:
@@ -154,7 +181,7 @@ class _Parser:
 
     def parse(self, raw: Any) -> Matrix:
         top = self.r.mapping(raw, "", required=("python", "torch", "transformers", "peft", "pairings", "crosses",
-                                                 "profiles"), optional=("exclusions",))
+                                                 "profiles", "jobs"), optional=("exclusions",))
         pythons = self.r.strings(top["python"], "python")
         for i, py in enumerate(pythons):
             if not _is_version(py) or py.count(".") != 1:
@@ -175,9 +202,11 @@ class _Parser:
             for py in pythons
             for (tl, pl), why in crossed.items()
         ]
+        profiles = self._profiles(top["profiles"])
         return Matrix(self.r.path, torch_pin, self.r.string(torch["source"], "torch.source"),
-                      {"transformers": tf, "peft": peft}, tuple(cells), self._profiles(top["profiles"]),
-                      {cell_name(py, tl, pl): why for py in pythons for (tl, pl), why in excluded.items()})
+                      {"transformers": tf, "peft": peft}, tuple(cells), profiles,
+                      {cell_name(py, tl, pl): why for py in pythons for (tl, pl), why in excluded.items()},
+                      self._jobs(top["jobs"], profiles))
 
     def _exact(self, value: Any, where: str) -> str:
         pin = self.r.string(value, where)
@@ -311,6 +340,24 @@ class _Parser:
         return profiles
 
 
+    def _jobs(self, value: Any, profiles: Mapping[str, Profile]) -> JobBudget:
+        keys = ("minutes", "setup_minutes", "cores", "max_jobs", "targets", "target_seconds", "harness_factor")
+        entry = self.r.mapping(value, "jobs", required=keys)
+        seconds = self.r.mapping(entry["target_seconds"], "jobs.target_seconds", required=tuple(profiles))
+        minutes = self.r.number(entry["minutes"], "jobs.minutes")
+        setup = self.r.number(entry["setup_minutes"], "jobs.setup_minutes")
+        if not 0 <= setup < minutes <= 360:
+            raise self.r.error("jobs", f"need 0 <= setup_minutes ({setup}) < minutes ({minutes}) <= 360",
+                               "GitHub stops a job at 360 minutes; leave room for the cases")
+        return JobBudget(
+            minutes, setup, self.r.integer(entry["cores"], "jobs.cores", minimum=1),
+            self.r.integer(entry["max_jobs"], "jobs.max_jobs", minimum=1),
+            self.r.integer(entry["targets"], "jobs.targets", minimum=1),
+            {name: self.r.number(seconds[name], f"jobs.target_seconds.{name}") for name in profiles},
+            self.r.number(entry["harness_factor"], "jobs.harness_factor"),
+        )
+
+
 def _is_version(text: str) -> bool:
     try:
         return str(Version(text)) == text and not Version(text).is_prerelease
@@ -323,4 +370,4 @@ def _matches(line: str, patterns: Sequence[str]) -> bool:
 
 
 
-__all__ = ["Cell", "DataFileError", "Matrix", "Profile", "cell_name", "load_matrix"]
+__all__ = ["Cell", "DataFileError", "JobBudget", "Matrix", "Profile", "cell_name", "load_matrix"]
