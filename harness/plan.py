@@ -4,11 +4,13 @@ them one job runs (``run --shard I/N``)."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from harness.archs.tasks import TASKS, discover as discover_archs
 from harness.methods.registry import discover as discover_methods, method as lookup_method
+from harness.results import Verdict
 
 
 @dataclass(frozen=True)
@@ -23,13 +25,55 @@ class Target:
     def key(self) -> str:
         return f"{self.task}:{self.arch}:{self.method}"
 
-    def seed(self, run_seed: int) -> int:
-        """A per-target seed: stable across machines, independent of which other targets run."""
-        digest = hashlib.sha256(f"{run_seed}:{self.key}".encode()).digest()
+    def seed(self, run_seed: int, salt: str = "") -> int:
+        """A per-target seed: stable across machines, independent of which other targets run (``salt``: another
+        stream of cases for the same target, e.g. its top-up examples)."""
+        digest = hashlib.sha256(f"{run_seed}:{self.key}{salt}".encode()).digest()
         return int.from_bytes(digest[:8], "big") >> 1
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+#: wrap outcomes after which a target's first case is its only one
+WRAP_ENDS_TARGET = frozenset({"crash", "rejected"})
+#: the seed salt of top-up examples
+TOP_UP_SALT = ":top-up"
+
+
+def wrap_broken(verdict: Verdict) -> bool:
+    """Whether a wrap verdict ends its target: peft crashed or refused with a signature, which later examples of
+    the same (task, arch, method) would repeat; their budget goes to targets that wrap (``top_up``)."""
+    return verdict.property == "wrap" and verdict.outcome in WRAP_ENDS_TARGET and bool(verdict.signature)
+
+
+def top_up(chosen: list[Target], verdicts: Iterable[Verdict], examples: int) -> list[tuple[Target, int]]:
+    """The examples targets left unused because their first case did not wrap, handed to the targets that wrapped:
+    (target, extra examples), round-robin in a stable hash order. Depends on the verdicts alone, never on timing,
+    so the same seed gives the same top-up."""
+    cases: dict[str, set[str]] = {}
+    broken: set[str] = set()
+    wrapped: set[str] = set()
+    for v in verdicts:
+        if v.property != "wrap" or "arch" not in v.case or v.pinned:
+            continue
+        key = f"{v.task}:{v.arch}:{v.method}"
+        cases.setdefault(key, set()).add(v.case_id)
+        if wrap_broken(v):
+            broken.add(key)
+        elif v.outcome == "pass":
+            wrapped.add(key)
+    spare = sum(examples - 1 for key in broken if len(cases[key]) == 1 and key not in wrapped)
+    receivers = sorted((t for t in chosen if t.key in wrapped), key=lambda t: _stable(t.key))
+    if not receivers:
+        return []
+    share, rest = divmod(spare, len(receivers))
+    extra = [(t, share + (i < rest)) for i, t in enumerate(receivers)]
+    return [(t, n) for t, n in extra if n]
+
+
+def _stable(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def pinned_key(case: dict[str, Any]) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from harness.expectations import Judgement
 from harness.matrix import Profile
-from harness.plan import Shard
+from harness.plan import Shard, Target
 from harness.results import BAD_OUTCOMES, Verdict
 
 
@@ -106,6 +106,7 @@ def main(args: argparse.Namespace) -> int:
     items = [Item(case=p.case, pinned=True) for p in pinned] + [Item(target=t) for t in chosen]
     supervisor = Supervisor(out, jobs, profile, properties, args.seed, args.database, args.resume)
     verdicts = supervisor.run(items)
+    verdicts += run_top_up(chosen, verdicts, profile, properties, args, out, jobs)
     judgement = judge(verdicts, expectations)
     flaky: set[tuple[str, str]] = set()
     if judgement.new_failures and args.flake_reruns > 0:
@@ -122,6 +123,21 @@ def main(args: argparse.Namespace) -> int:
     for line in judgement.lines():
         print(line, file=sys.stderr)
     return judgement.exit_code
+
+
+def run_top_up(chosen: list[Target], verdicts: list[Verdict], profile: Profile, properties: list[str],
+               args: argparse.Namespace, out: Path, jobs: int) -> list[Verdict]:
+    """The examples of targets whose first case did not wrap, spent on targets that wrap (``plan.top_up``)."""
+    from harness.plan import top_up
+    from harness.runner import Item, Supervisor
+
+    extra = top_up(chosen, verdicts, profile.max_examples)
+    if not extra:
+        return []
+    print(f"\ntop-up: {sum(n for _, n in extra)} example(s) of targets that do not wrap, spent on {len(extra)} "
+          "that do", file=sys.stderr)
+    items = [Item(target=t, top_up=n) for t, n in extra]
+    return Supervisor(out, jobs, profile, properties, args.seed, args.database, resume=True).run(items)
 
 
 #: at most this many failing cases are re-run (one per signature, most frequent signatures first)

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from harness import zygote
 from harness.matrix import Profile
-from harness.plan import Target
+from harness.plan import TOP_UP_SALT, Target
 from harness.results import ErrorInfo, Verdict, VerdictWriter, case_id, read_verdicts
 from harness.versions import cell_name, installed
 
@@ -38,10 +38,15 @@ class Item:
     case: dict[str, Any] | None = None
     pinned: bool = False
     skip: set[str] = field(default_factory=set)
+    #: a target's top-up: this many examples (instead of the profile's), drawn from its top-up seed
+    top_up: int = 0
 
     def command(self, seed: int, budget: Profile, properties: list[str], database: str | None) -> dict[str, Any]:
         if self.target is not None:
-            return {"kind": "target", "target": self.target.to_json(), "seed": self.target.seed(seed),
+            if self.top_up:
+                budget = replace(budget, max_examples=self.top_up)
+            target_seed = self.target.seed(seed, TOP_UP_SALT if self.top_up else "")
+            return {"kind": "target", "target": self.target.to_json(), "seed": target_seed,
                     "budget": budget.__dict__, "properties": properties, "skip": sorted(self.skip),
                     "database": database}
         return {"kind": "case", "case": self.case, "properties": properties, "timeout_s": budget.case_timeout_s,

@@ -19,7 +19,7 @@ from harness.cases import Case, case_strategy
 from harness.execute import run_case
 from harness.oracles import select
 from harness.matrix import Profile
-from harness.plan import Target
+from harness.plan import Target, wrap_broken
 from harness.results import BAD_OUTCOMES, Verdict, case_id
 from harness.versions import cell_name, installed
 
@@ -59,6 +59,10 @@ class _Shrinkable(Exception):
     """Raised inside hypothesis on a bad verdict so that it shrinks the case (only with ``shrink`` budgets)."""
 
 
+class _WrapBroken(Exception):
+    """Raised inside hypothesis when a target's first case does not wrap: the rest of its budget goes elsewhere."""
+
+
 def target_verdict(target: Target, outcome: str, reason: str) -> Verdict:
     """One verdict standing for a whole target that is not run (method refuses the task, arch not drawable)."""
     return Verdict(case_id=case_id({"target": target.to_json()}), cell=cell_name(), versions=installed(),
@@ -84,9 +88,14 @@ def run_target(target: Target, seed: int, budget: Profile, properties: list[str]
         return
     props = select(properties)
     failing = {"found": False}
+    judged: dict[str, Any] = {"cases": 0, "broken": None}
 
     def judge(case: Case) -> None:
         if case.id in skip:
+            return
+        if judged["broken"] is not None:  # the target is over: replay its ending for hypothesis, run nothing else
+            if case.id == judged["broken"]:
+                raise _WrapBroken(case.id)
             return
         final = current_build_context().is_final
         if failing["found"] and not final:
@@ -97,6 +106,10 @@ def run_target(target: Target, seed: int, budget: Profile, properties: list[str]
             for verdict in run_case(case, props, budget.case_timeout_s, starting=_starting(emit)):
                 verdicts.append(verdict)
                 emit({"event": "verdict", "verdict": verdict.to_json()})
+            judged["cases"] += 1
+            if judged["cases"] == 1 and wrap_broken(verdicts[0]):
+                judged["broken"] = case.id
+                raise _WrapBroken(case.id)
         if budget.shrink and any(v.outcome in BAD_OUTCOMES for v in verdicts):
             failing["found"] = True
             raise _Shrinkable(case.id)
@@ -109,7 +122,7 @@ def run_target(target: Target, seed: int, budget: Profile, properties: list[str]
     )(hypothesis_seed(seed)(given(strategy)(judge)))
     try:
         test()
-    except _Shrinkable:
+    except (_Shrinkable, _WrapBroken):
         pass
     except Exception as exc:  # noqa: BLE001 - drawing a case failed: a zoo gap of this version, reported as data
         reason = f"zoo: could not draw a case ({type(exc).__name__}: {exc})".splitlines()[0][:300]
