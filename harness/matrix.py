@@ -66,21 +66,51 @@ class Profile:
     #: at most this many targets (None: all), chosen by ``pick``
     max_targets: int | None
 
-    def pick(self, targets: Sequence[T], key: Callable[[T], str] = str,
-             group: Callable[[T], str] = lambda _: "") -> list[T]:
-        """At most ``max_targets`` of ``targets``, in their order: the same choice on every run and machine. Targets
-        are taken round-robin from their groups (e.g. one per (task, method)), each group in the order of a hash of
-        the targets' keys, so a cap spreads over every group instead of the head of the list."""
+    def pick(self, targets: Sequence[T], key: Callable[[T], str] = str, group: Callable[[T], str] = lambda _: "",
+             features: Callable[[T], frozenset[str]] | None = None) -> list[T]:
+        """At most ``max_targets`` of ``targets``, in their order (see ``choose``)."""
+        return [targets[i] for i in sorted(self.choose(targets, key, group, features))]
+
+    def choose(self, targets: Sequence[T], key: Callable[[T], str] = str, group: Callable[[T], str] = lambda _: "",
+               features: Callable[[T], frozenset[str]] | None = None) -> dict[int, str]:
+        """The indices of at most ``max_targets`` of ``targets``, each with why it was picked; the same choice on
+        every run and machine. First every feature (``features``: code paths, see ``harness.archs.paths``) is
+        covered: greedily, the target that covers most features not yet covered, ties to the group picked least so
+        far, then to the hash of the key. Then the rest are taken round-robin from their groups (e.g. one per
+        (task, method)), each group in the order of a hash of the targets' keys, so a cap spreads over every group
+        instead of the head of the list."""
         if self.max_targets is None or len(targets) <= self.max_targets:
-            return list(targets)
+            return dict.fromkeys(range(len(targets)), "every target")
+        rank = {i: hashlib.sha256(key(t).encode()).hexdigest() for i, t in enumerate(targets)}
+        chosen: dict[int, str] = {}
+        if features is not None:
+            chosen = self._cover(targets, group, [features(t) for t in targets], rank)
         groups: dict[str, list[int]] = {}
         for i, target in enumerate(targets):
             groups.setdefault(group(target), []).append(i)
         for members in groups.values():
-            members.sort(key=lambda i: hashlib.sha256(key(targets[i]).encode()).hexdigest())
-        rounds = itertools.zip_longest(*groups.values())
-        order = [i for batch in rounds for i in batch if i is not None]
-        return [targets[i] for i in sorted(order[: self.max_targets])]
+            members.sort(key=rank.__getitem__)
+        rounds = itertools.zip_longest(*(groups[g] for g in sorted(groups)))
+        fill = [i for batch in rounds for i in batch if i is not None and i not in chosen]
+        chosen.update((i, "by hash") for i in fill[: self.max_targets - len(chosen)])
+        return chosen
+
+    def _cover(self, targets: Sequence[T], group: Callable[[T], str], found: list[frozenset[str]],
+               rank: Mapping[int, str]) -> dict[int, str]:
+        assert self.max_targets is not None
+        uncovered = set().union(*found)
+        picks: dict[str, int] = {}
+        chosen: dict[int, str] = {}
+        order = sorted(range(len(targets)), key=rank.__getitem__)
+        while uncovered and len(chosen) < self.max_targets:
+            best = max(order, key=lambda i: (len(found[i] & uncovered), -picks.get(group(targets[i]), 0)))
+            gain = found[best] & uncovered
+            if not gain:
+                break
+            chosen[best] = "covers " + ", ".join(sorted(gain))
+            uncovered -= gain
+            picks[group(targets[best])] = picks.get(group(targets[best]), 0) + 1
+        return chosen
 
 
 @dataclass(frozen=True)

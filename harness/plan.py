@@ -10,6 +10,7 @@ from typing import Any
 
 from harness.archs.tasks import TASKS, discover as discover_archs
 from harness.methods.registry import discover as discover_methods, method as lookup_method
+from harness.matrix import Profile
 from harness.results import Verdict
 
 
@@ -74,6 +75,32 @@ def top_up(chosen: list[Target], verdicts: Iterable[Verdict], examples: int) -> 
 
 def _stable(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def target_features(target: Target) -> frozenset[str]:
+    """The code-path features a target exercises (none when it is not run: its method refuses the task)."""
+    from harness.archs.paths import features
+
+    return frozenset() if target.refused else features(target.task, target.arch)
+
+
+def choose(found: list[Target], profile: Profile) -> dict[Target, str]:
+    """The profile's targets among ``found``, in order, each with why it was picked: code-path coverage first when
+    the profile caps the targets (``Profile.choose``)."""
+    capped = profile.max_targets is not None and len(found) > profile.max_targets
+    picked = profile.choose(found, key=lambda t: t.key, group=lambda t: f"{t.task}:{t.method}",
+                            features=target_features if capped else None)
+    return {found[i]: why for i, why in sorted(picked.items())}
+
+
+def coverage(chosen: Iterable[Target], found: Iterable[Target]) -> dict[str, tuple[int, int]]:
+    """Feature kind (cache, attention, ...) -> (features the chosen targets exercise, features of all targets)."""
+    from harness.archs.paths import KINDS
+
+    have = set().union(*map(target_features, chosen))
+    every = set().union(*map(target_features, found))
+    return {kind: (sum(f.startswith(f"{kind}:") for f in have), sum(f.startswith(f"{kind}:") for f in every))
+            for kind in KINDS}
 
 
 def pinned_key(case: dict[str, Any]) -> str:

@@ -4,6 +4,7 @@ happens. Exits 0 when every verdict matches expectations.yaml, 1 on a new failur
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections import Counter, defaultdict
@@ -70,7 +71,7 @@ def main(args: argparse.Namespace) -> int:
     from harness.junit import write_junit
     from harness.matrix import load_matrix
     from harness.pinned import load_pinned
-    from harness.plan import pinned_key, targets
+    from harness.plan import choose, coverage, pinned_key, targets
     from harness.quiet import quiet_libraries
     from harness.runner import Item, Supervisor
     from harness.versions import cell_name, installed
@@ -83,8 +84,9 @@ def main(args: argparse.Namespace) -> int:
         if args.timeout is not None:
             profile = replace(profile, case_timeout_s=args.timeout)
         properties = [p.name for p in select(args.property)]
-        chosen = profile.pick(targets(args.task, args.arch, args.method), key=lambda t: t.key,
-                              group=lambda t: f"{t.task}:{t.method}")
+        found = targets(args.task, args.arch, args.method)
+        picked = choose(found, profile)
+        chosen = list(picked)
         expectations = load_expectations(args.expectations)
         pinned = [] if args.no_pinned else [p for p in load_pinned() if p.matches(args.task, args.arch, args.method)]
         if args.shard is not None:
@@ -103,6 +105,11 @@ def main(args: argparse.Namespace) -> int:
     print(f"cell {cell}: torch {v['torch']}, transformers {v['transformers']}, peft {v['peft']} · "
           f"{len(chosen)} targets × ≤{profile.max_examples} cases, {len(pinned)} pinned · {len(properties)} "
           f"properties · profile {profile.name} · seed {args.seed} · {jobs} worker(s) → {out}", file=sys.stderr)
+    if len(chosen) < len(found):
+        covered = [t for t in chosen if picked[t] != "by hash"]
+        kinds = " · ".join(f"{kind} {have}/{every}" for kind, (have, every) in coverage(chosen, found).items())
+        print(f"picked {len(chosen)} of {len(found)} targets: {len(covered)} to cover code paths, the rest by hash · "
+              f"coverage {kinds} · why each: {write_picks(out, picked)}", file=sys.stderr)
     items = [Item(case=p.case, pinned=True) for p in pinned] + [Item(target=t) for t in chosen]
     supervisor = Supervisor(out, jobs, profile, properties, args.seed, args.database, args.resume)
     verdicts = supervisor.run(items)
@@ -123,6 +130,14 @@ def main(args: argparse.Namespace) -> int:
     for line in judgement.lines():
         print(line, file=sys.stderr)
     return judgement.exit_code
+
+
+def write_picks(out: Path, picked: dict[Target, str]) -> Path:
+    """The sidecar of a capped run: why each target was picked (``<out>.picks.json``, target key -> reason)."""
+    path = out.with_name(out.name + ".picks.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({t.key: why for t, why in picked.items()}, indent=1) + "\n", encoding="utf-8")
+    return path
 
 
 def run_top_up(chosen: list[Target], verdicts: list[Verdict], profile: Profile, properties: list[str],
