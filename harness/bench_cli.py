@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from harness import run_cli
+from harness.results import Verdict
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -62,12 +63,37 @@ def _print_figures(out: Path, jobs: int, launched: float, wall: float) -> None:
         f"(one import, the zygote's warm-up: {warm:.1f} s)",
         f"cases per second               {len(cases) / wall:8.2f}     ({len(cases)} cases, {len(verdicts)} verdicts)",
     ]
+    lines.append(f"call features covered           {_call_spread(verdicts)}")
     if ready:
         later = ready[1:]
         lines.append(f"worker start -> ready          first {ready[0]:.2f} s, later {len(later)}: "
                      f"median {statistics.median(later) * 1000 if later else 0:.0f} ms, "
                      f"max {max(later, default=0) * 1000:.0f} ms")
     print("\n".join(lines), file=sys.stderr)
+
+
+def _call_spread(verdicts: list[Verdict]) -> str:
+    """Distinct (method, call feature) pairs over the generated cases, and how many targets began trivially."""
+    from harness.calls import CallSpec, call_features
+
+    pairs: set[tuple[str, str]] = set()
+    first: dict[tuple[str, str, str], CallSpec] = {}
+    for v in verdicts:
+        if "call" in v.case and not v.pinned:
+            call = CallSpec.from_json(v.case["call"])
+            pairs |= {(v.method, f) for f in call_features(call)}
+            first.setdefault((v.task, v.arch, v.method), call)
+    trivial = sum(call_features(c) <= TRIVIAL for c in first.values())
+    return (f"{len(pairs)} (method, feature) pairs, {len({f for _, f in pairs})} features; "
+            f"{trivial} of {len(first)} targets began with the trivial call")
+
+
+#: what hypothesis's simplest call exercises (batch 1, length 1, no mask, no cache, ...): a first example within it
+#: taught nothing the trivial call would not
+TRIVIAL = frozenset({"batch=1", "length=1", "mask=absent", "use_cache=None", "past=absent", "split=1",
+                     "generate.max_new_tokens=1", "generate.min_new_tokens=0", "generate.mode=greedy",
+                     "generate.num_beams=1", "generate.num_return_sequences=1", "generate.cache_implementation=None",
+                     "generate.split=1"})
 
 
 def _share(part: float, whole: float) -> str:

@@ -6,8 +6,10 @@ parts of a call they use (a cache-agreement oracle ignores ``labels``, a trainin
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import torch
 from hypothesis import strategies as st
@@ -18,6 +20,9 @@ from harness.archs.tasks import LabelKind, task
 from harness.caches import EMPTY_FORMS
 
 Mask = Literal["absent", "ones", "left-pad", "right-pad", "holes"]
+T = TypeVar("T")
+#: a flag's options, in the order ``opened`` rotates
+FLAGS = (False, True)
 GenMode = Literal["greedy", "sample", "beam"]
 
 
@@ -80,53 +85,80 @@ def cache_implementations() -> tuple[str, ...]:
     return tuple(c for c in PLAIN_CACHE_IMPLEMENTATIONS if c in known and c not in deprecated)
 
 
+def opened(options: Sequence[T], opening: int, slot: str) -> st.SearchStrategy[T]:
+    """One of ``options``; the first one, which hypothesis tries first and shrinks towards, is chosen by ``opening``
+    (a number per target) and ``slot`` (the field). So a target's first example is not always the trivial call
+    (batch 1, length 1, no mask, no cache), and the first examples of a run's targets differ from each other."""
+    digest = hashlib.sha256(f"{opening}:{slot}".encode()).digest()
+    start = int.from_bytes(digest[:4], "big") % len(options)
+    return st.sampled_from((*options[start:], *options[:start]))
+
+
 @st.composite
-def generate_spec(draw: st.DrawFn) -> GenerateSpec:
-    mode = draw(st.sampled_from(("greedy", "sample", "beam")))
+def generate_spec(draw: st.DrawFn, opening: int = 0) -> GenerateSpec:
+    mode = draw(opened(("greedy", "sample", "beam"), opening, "generate.mode"))
     beams = draw(st.integers(2, 3)) if mode == "beam" else 1
-    max_new = draw(st.integers(1, 4))
+    max_new = draw(opened(range(1, 5), opening, "generate.max_new_tokens"))
     return GenerateSpec(
         max_new_tokens=max_new,
         min_new_tokens=draw(st.integers(0, max_new)),
         mode=mode,
         num_beams=beams,
         num_return_sequences=draw(st.integers(1, beams)),
-        cache_implementation=draw(st.sampled_from((None, None, *cache_implementations()))),
-        return_dict_in_generate=draw(st.booleans()),
-        output_scores=draw(st.booleans()),
-        positional=draw(st.booleans()),
+        cache_implementation=draw(opened((None, None, *cache_implementations()), opening, "generate.cache")),
+        return_dict_in_generate=draw(opened(FLAGS, opening, "generate.return_dict")),
+        output_scores=draw(opened(FLAGS, opening, "generate.output_scores")),
+        positional=draw(opened(FLAGS, opening, "generate.positional")),
         split=draw(st.integers(1, max(1, max_new - 1))),
     )
 
 
-def call_spec(arch: ArchSpec, num_tasks: int | None = None) -> st.SearchStrategy[CallSpec]:
-    """Calls for a model drawn as ``arch``; ``num_tasks`` for multitask prompt tuning."""
+def call_spec(arch: ArchSpec, num_tasks: int | None = None, opening: int = 0) -> st.SearchStrategy[CallSpec]:
+    """Calls for a model drawn as ``arch``; ``num_tasks`` for multitask prompt tuning; ``opening`` picks the first
+    example (``opened``)."""
 
     @st.composite
     def spec(draw: st.DrawFn) -> CallSpec:
-        batch = draw(st.integers(1, 3))
-        length = draw(st.integers(1, 8))
+        batch = draw(opened(range(1, 4), opening, "batch"))
+        length = draw(opened(range(1, 9), opening, "length"))
         return CallSpec(
             batch=batch,
             length=length,
-            embeds=draw(st.booleans()),
-            mask=draw(st.sampled_from(("absent", "ones", "left-pad", "right-pad", "holes"))),
-            position_ids=draw(st.booleans()),
-            token_type_ids=draw(st.booleans()),
-            labels=draw(st.booleans()),
-            use_cache=draw(st.sampled_from((None, True, False))),
-            output_attentions=draw(st.booleans()),
-            output_hidden_states=draw(st.booleans()),
-            past=draw(st.sampled_from(("absent", *EMPTY_FORMS))),
-            past_positional=draw(st.booleans()),
+            embeds=draw(opened(FLAGS, opening, "embeds")),
+            mask=draw(opened(("absent", "ones", "left-pad", "right-pad", "holes"), opening, "mask")),
+            position_ids=draw(opened(FLAGS, opening, "position_ids")),
+            token_type_ids=draw(opened(FLAGS, opening, "token_type_ids")),
+            labels=draw(opened(FLAGS, opening, "labels")),
+            use_cache=draw(opened((None, True, False), opening, "use_cache")),
+            output_attentions=draw(opened(FLAGS, opening, "output_attentions")),
+            output_hidden_states=draw(opened(FLAGS, opening, "output_hidden_states")),
+            past=draw(opened(("absent", *EMPTY_FORMS), opening, "past")),
+            past_positional=draw(opened(FLAGS, opening, "past_positional")),
             task_ids=draw(st.lists(st.integers(0, num_tasks - 1), min_size=batch, max_size=batch))
             if num_tasks else None,
             split=draw(st.integers(1, max(1, length - 1))),
-            generate=draw(generate_spec()),
+            generate=draw(generate_spec(opening)),
             seed=draw(st.integers(0, 2**31 - 1)),
         )
 
     return spec()
+
+
+def call_features(call: CallSpec) -> frozenset[str]:
+    """What a call exercises, field by field: a flag when set, a choice by its value, a count as one or many; the
+    run's spread of cases is measured in these (``harness bench``)."""
+    found = set()
+    for prefix, values in (("", asdict(call)), ("generate.", asdict(call.generate))):
+        for name, value in values.items():
+            if name in ("seed", "generate", "task_ids"):
+                continue
+            if isinstance(value, bool):
+                found |= {f"{prefix}{name}"} if value else set()
+            elif isinstance(value, int):
+                found.add(f"{prefix}{name}={'1' if value == 1 else 'many' if value > 1 else value}")
+            else:
+                found.add(f"{prefix}{name}={value}")
+    return frozenset(found)
 
 
 def attention_mask(call: CallSpec, length: int, gen: torch.Generator) -> torch.Tensor | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,13 +37,15 @@ class Case:
 
 
 def case_strategy(task: str, model_type: str, method_name: str) -> st.SearchStrategy[Case]:
-    """Cases for one target: a tiny ``model_type`` model for ``task``, wrapped with ``method_name``, and a call."""
+    """Cases for one target: a tiny ``model_type`` model for ``task``, wrapped with ``method_name``, and a call whose
+    first example depends on the target (``calls.opened``)."""
+    opening = int.from_bytes(hashlib.sha256(f"{task}:{model_type}:{method_name}".encode()).digest()[:8], "big")
 
     @st.composite
     def case(draw: st.DrawFn) -> Case:
         arch = draw(arch_spec(model_type, task))
         method = draw(method_spec(method_name, arch))
-        call = draw(call_spec(arch, method.options.get("num_tasks")))
+        call = draw(call_spec(arch, method.options.get("num_tasks"), opening))
         return Case(arch, method, call)
 
     return case()
