@@ -6,6 +6,7 @@ parts of a call they use (a cache-agreement oracle ignores ``labels``, a trainin
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -94,50 +95,67 @@ def opened(options: Sequence[T], opening: int, slot: str) -> st.SearchStrategy[T
     return st.sampled_from((*options[start:], *options[:start]))
 
 
-@st.composite
-def generate_spec(draw: st.DrawFn, opening: int = 0) -> GenerateSpec:
-    mode = draw(opened(("greedy", "sample", "beam"), opening, "generate.mode"))
-    beams = draw(st.integers(2, 3)) if mode == "beam" else 1
-    max_new = draw(opened(range(1, 5), opening, "generate.max_new_tokens"))
-    return GenerateSpec(
-        max_new_tokens=max_new,
-        min_new_tokens=draw(st.integers(0, max_new)),
-        mode=mode,
-        num_beams=beams,
-        num_return_sequences=draw(st.integers(1, beams)),
-        cache_implementation=draw(opened((None, None, *cache_implementations()), opening, "generate.cache")),
-        return_dict_in_generate=draw(opened(FLAGS, opening, "generate.return_dict")),
-        output_scores=draw(opened(FLAGS, opening, "generate.output_scores")),
-        positional=draw(opened(FLAGS, opening, "generate.positional")),
-        split=draw(st.integers(1, max(1, max_new - 1))),
-    )
+@functools.cache
+def generate_spec(opening: int = 0) -> st.SearchStrategy[GenerateSpec]:
+    """generate() arguments; ``opening`` picks the first example (``opened``). Cached: one strategy per opening."""
+    modes = opened(("greedy", "sample", "beam"), opening, "generate.mode")
+    max_news = opened(range(1, 5), opening, "generate.max_new_tokens")
+    caches = opened((None, None, *cache_implementations()), opening, "generate.cache")
+    flags = {name: opened(FLAGS, opening, f"generate.{slot}") for name, slot in
+             (("return_dict_in_generate", "return_dict"), ("output_scores", "output_scores"),
+              ("positional", "positional"))}
+
+    @st.composite
+    def spec(draw: st.DrawFn) -> GenerateSpec:
+        mode = draw(modes)
+        beams = draw(st.integers(2, 3)) if mode == "beam" else 1
+        max_new = draw(max_news)
+        return GenerateSpec(
+            max_new_tokens=max_new,
+            min_new_tokens=draw(st.integers(0, max_new)),
+            mode=mode,
+            num_beams=beams,
+            num_return_sequences=draw(st.integers(1, beams)),
+            cache_implementation=draw(caches),
+            return_dict_in_generate=draw(flags["return_dict_in_generate"]),
+            output_scores=draw(flags["output_scores"]),
+            positional=draw(flags["positional"]),
+            split=draw(st.integers(1, max(1, max_new - 1))),
+        )
+
+    return spec()
 
 
-def call_spec(arch: ArchSpec, num_tasks: int | None = None, opening: int = 0) -> st.SearchStrategy[CallSpec]:
-    """Calls for a model drawn as ``arch``; ``num_tasks`` for multitask prompt tuning; ``opening`` picks the first
-    example (``opened``)."""
+#: the call fields drawn from a fixed set of options (``opened``), in drawing order
+_CHOICES: dict[str, tuple[Any, ...]] = {
+    "embeds": FLAGS, "mask": ("absent", "ones", "left-pad", "right-pad", "holes"), "position_ids": FLAGS,
+    "token_type_ids": FLAGS, "labels": FLAGS, "use_cache": (None, True, False), "output_attentions": FLAGS,
+    "output_hidden_states": FLAGS, "past": ("absent", *EMPTY_FORMS), "past_positional": FLAGS,
+}
+
+
+@functools.cache
+def call_spec(num_tasks: int | None = None, opening: int = 0) -> st.SearchStrategy[CallSpec]:
+    """Calls for a drawn model; ``num_tasks`` for multitask prompt tuning; ``opening`` picks the first example
+    (``opened``). Cached: one strategy per (num_tasks, opening), reused by every example."""
+    batches = opened(range(1, 4), opening, "batch")
+    lengths = opened(range(1, 9), opening, "length")
+    choices = {name: opened(options, opening, name) for name, options in _CHOICES.items()}
+    generates = generate_spec(opening)
 
     @st.composite
     def spec(draw: st.DrawFn) -> CallSpec:
-        batch = draw(opened(range(1, 4), opening, "batch"))
-        length = draw(opened(range(1, 9), opening, "length"))
+        batch = draw(batches)
+        length = draw(lengths)
+        fields = {name: draw(strategy) for name, strategy in choices.items()}
         return CallSpec(
             batch=batch,
             length=length,
-            embeds=draw(opened(FLAGS, opening, "embeds")),
-            mask=draw(opened(("absent", "ones", "left-pad", "right-pad", "holes"), opening, "mask")),
-            position_ids=draw(opened(FLAGS, opening, "position_ids")),
-            token_type_ids=draw(opened(FLAGS, opening, "token_type_ids")),
-            labels=draw(opened(FLAGS, opening, "labels")),
-            use_cache=draw(opened((None, True, False), opening, "use_cache")),
-            output_attentions=draw(opened(FLAGS, opening, "output_attentions")),
-            output_hidden_states=draw(opened(FLAGS, opening, "output_hidden_states")),
-            past=draw(opened(("absent", *EMPTY_FORMS), opening, "past")),
-            past_positional=draw(opened(FLAGS, opening, "past_positional")),
+            **fields,
             task_ids=draw(st.lists(st.integers(0, num_tasks - 1), min_size=batch, max_size=batch))
             if num_tasks else None,
             split=draw(st.integers(1, max(1, length - 1))),
-            generate=draw(generate_spec(opening)),
+            generate=draw(generates),
             seed=draw(st.integers(0, 2**31 - 1)),
         )
 
