@@ -6,8 +6,11 @@ parts of a call they use (a cache-agreement oracle ignores ``labels``, a trainin
 
 from __future__ import annotations
 
+import functools
+import hashlib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import torch
 from hypothesis import strategies as st
@@ -18,6 +21,9 @@ from harness.archs.tasks import LabelKind, task
 from harness.caches import EMPTY_FORMS
 
 Mask = Literal["absent", "ones", "left-pad", "right-pad", "holes"]
+T = TypeVar("T")
+#: a flag's options, in the order ``opened`` rotates
+FLAGS = (False, True)
 GenMode = Literal["greedy", "sample", "beam"]
 
 
@@ -80,53 +86,97 @@ def cache_implementations() -> tuple[str, ...]:
     return tuple(c for c in PLAIN_CACHE_IMPLEMENTATIONS if c in known and c not in deprecated)
 
 
-@st.composite
-def generate_spec(draw: st.DrawFn) -> GenerateSpec:
-    mode = draw(st.sampled_from(("greedy", "sample", "beam")))
-    beams = draw(st.integers(2, 3)) if mode == "beam" else 1
-    max_new = draw(st.integers(1, 4))
-    return GenerateSpec(
-        max_new_tokens=max_new,
-        min_new_tokens=draw(st.integers(0, max_new)),
-        mode=mode,
-        num_beams=beams,
-        num_return_sequences=draw(st.integers(1, beams)),
-        cache_implementation=draw(st.sampled_from((None, None, *cache_implementations()))),
-        return_dict_in_generate=draw(st.booleans()),
-        output_scores=draw(st.booleans()),
-        positional=draw(st.booleans()),
-        split=draw(st.integers(1, max(1, max_new - 1))),
-    )
+def opened(options: Sequence[T], opening: int, slot: str) -> st.SearchStrategy[T]:
+    """One of ``options``; the first one, which hypothesis tries first and shrinks towards, is chosen by ``opening``
+    (a number per target) and ``slot`` (the field). So a target's first example is not always the trivial call
+    (batch 1, length 1, no mask, no cache), and the first examples of a run's targets differ from each other."""
+    digest = hashlib.sha256(f"{opening}:{slot}".encode()).digest()
+    start = int.from_bytes(digest[:4], "big") % len(options)
+    return st.sampled_from((*options[start:], *options[:start]))
 
 
-def call_spec(arch: ArchSpec, num_tasks: int | None = None) -> st.SearchStrategy[CallSpec]:
-    """Calls for a model drawn as ``arch``; ``num_tasks`` for multitask prompt tuning."""
+@functools.cache
+def generate_spec(opening: int = 0) -> st.SearchStrategy[GenerateSpec]:
+    """generate() arguments; ``opening`` picks the first example (``opened``). Cached: one strategy per opening."""
+    modes = opened(("greedy", "sample", "beam"), opening, "generate.mode")
+    max_news = opened(range(1, 5), opening, "generate.max_new_tokens")
+    caches = opened((None, None, *cache_implementations()), opening, "generate.cache")
+    flags = {name: opened(FLAGS, opening, f"generate.{slot}") for name, slot in
+             (("return_dict_in_generate", "return_dict"), ("output_scores", "output_scores"),
+              ("positional", "positional"))}
+
+    @st.composite
+    def spec(draw: st.DrawFn) -> GenerateSpec:
+        mode = draw(modes)
+        beams = draw(st.integers(2, 3)) if mode == "beam" else 1
+        max_new = draw(max_news)
+        return GenerateSpec(
+            max_new_tokens=max_new,
+            min_new_tokens=draw(st.integers(0, max_new)),
+            mode=mode,
+            num_beams=beams,
+            num_return_sequences=draw(st.integers(1, beams)),
+            cache_implementation=draw(caches),
+            return_dict_in_generate=draw(flags["return_dict_in_generate"]),
+            output_scores=draw(flags["output_scores"]),
+            positional=draw(flags["positional"]),
+            split=draw(st.integers(1, max(1, max_new - 1))),
+        )
+
+    return spec()
+
+
+#: the call fields drawn from a fixed set of options (``opened``), in drawing order
+_CHOICES: dict[str, tuple[Any, ...]] = {
+    "embeds": FLAGS, "mask": ("absent", "ones", "left-pad", "right-pad", "holes"), "position_ids": FLAGS,
+    "token_type_ids": FLAGS, "labels": FLAGS, "use_cache": (None, True, False), "output_attentions": FLAGS,
+    "output_hidden_states": FLAGS, "past": ("absent", *EMPTY_FORMS), "past_positional": FLAGS,
+}
+
+
+@functools.cache
+def call_spec(num_tasks: int | None = None, opening: int = 0) -> st.SearchStrategy[CallSpec]:
+    """Calls for a drawn model; ``num_tasks`` for multitask prompt tuning; ``opening`` picks the first example
+    (``opened``). Cached: one strategy per (num_tasks, opening), reused by every example."""
+    batches = opened(range(1, 4), opening, "batch")
+    lengths = opened(range(1, 9), opening, "length")
+    choices = {name: opened(options, opening, name) for name, options in _CHOICES.items()}
+    generates = generate_spec(opening)
 
     @st.composite
     def spec(draw: st.DrawFn) -> CallSpec:
-        batch = draw(st.integers(1, 3))
-        length = draw(st.integers(1, 8))
+        batch = draw(batches)
+        length = draw(lengths)
+        fields = {name: draw(strategy) for name, strategy in choices.items()}
         return CallSpec(
             batch=batch,
             length=length,
-            embeds=draw(st.booleans()),
-            mask=draw(st.sampled_from(("absent", "ones", "left-pad", "right-pad", "holes"))),
-            position_ids=draw(st.booleans()),
-            token_type_ids=draw(st.booleans()),
-            labels=draw(st.booleans()),
-            use_cache=draw(st.sampled_from((None, True, False))),
-            output_attentions=draw(st.booleans()),
-            output_hidden_states=draw(st.booleans()),
-            past=draw(st.sampled_from(("absent", *EMPTY_FORMS))),
-            past_positional=draw(st.booleans()),
+            **fields,
             task_ids=draw(st.lists(st.integers(0, num_tasks - 1), min_size=batch, max_size=batch))
             if num_tasks else None,
             split=draw(st.integers(1, max(1, length - 1))),
-            generate=draw(generate_spec()),
+            generate=draw(generates),
             seed=draw(st.integers(0, 2**31 - 1)),
         )
 
     return spec()
+
+
+def call_features(call: CallSpec) -> frozenset[str]:
+    """What a call exercises, field by field: a flag when set, a choice by its value, a count as one or many; the
+    run's spread of cases is measured in these (``harness bench``)."""
+    found = set()
+    for prefix, values in (("", asdict(call)), ("generate.", asdict(call.generate))):
+        for name, value in values.items():
+            if name in ("seed", "generate", "task_ids"):
+                continue
+            if isinstance(value, bool):
+                found |= {f"{prefix}{name}"} if value else set()
+            elif isinstance(value, int):
+                found.add(f"{prefix}{name}={'1' if value == 1 else 'many' if value > 1 else value}")
+            else:
+                found.add(f"{prefix}{name}={value}")
+    return frozenset(found)
 
 
 def attention_mask(call: CallSpec, length: int, gen: torch.Generator) -> torch.Tensor | None:

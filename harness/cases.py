@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,14 +37,19 @@ class Case:
             raise ValueError(f"not a case JSON (expected arch, method and call objects): {exc}") from exc
 
 
+@functools.cache
 def case_strategy(task: str, model_type: str, method_name: str) -> st.SearchStrategy[Case]:
-    """Cases for one target: a tiny ``model_type`` model for ``task``, wrapped with ``method_name``, and a call."""
+    """Cases for one target: a tiny ``model_type`` model for ``task``, wrapped with ``method_name``, and a call whose
+    first example depends on the target (``calls.opened``). Built once per target and reused by every example
+    (the strategies below it are cached too); raises ``Unbuildable`` when the architecture cannot be drawn here."""
+    opening = int.from_bytes(hashlib.sha256(f"{task}:{model_type}:{method_name}".encode()).digest()[:8], "big")
+    archs = arch_spec(model_type, task)
 
     @st.composite
     def case(draw: st.DrawFn) -> Case:
-        arch = draw(arch_spec(model_type, task))
+        arch = draw(archs)
         method = draw(method_spec(method_name, arch))
-        call = draw(call_spec(arch, method.options.get("num_tasks")))
+        call = draw(call_spec(method.options.get("num_tasks"), opening))
         return Case(arch, method, call)
 
     return case()

@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("harness.report.cli", "build index.html, summary.md and compat.json from verdict files"),
     "bisect": ("harness.bisect_cli", "find the release where a case's failure appears or is fixed"),
     "nightly": ("harness.nightly_cli", "run many cells here in parallel (tox), then build their report"),
+    "bench": ("harness.bench_cli", "run here and print where the time went (wall, worker time in cases, start-up)"),
 }
 
 

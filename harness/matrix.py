@@ -66,21 +66,77 @@ class Profile:
     #: at most this many targets (None: all), chosen by ``pick``
     max_targets: int | None
 
-    def pick(self, targets: Sequence[T], key: Callable[[T], str] = str,
-             group: Callable[[T], str] = lambda _: "") -> list[T]:
-        """At most ``max_targets`` of ``targets``, in their order: the same choice on every run and machine. Targets
-        are taken round-robin from their groups (e.g. one per (task, method)), each group in the order of a hash of
-        the targets' keys, so a cap spreads over every group instead of the head of the list."""
+    def pick(self, targets: Sequence[T], key: Callable[[T], str] = str, group: Callable[[T], str] = lambda _: "",
+             features: Callable[[T], frozenset[str]] | None = None) -> list[T]:
+        """At most ``max_targets`` of ``targets``, in their order (see ``choose``)."""
+        return [targets[i] for i in sorted(self.choose(targets, key, group, features))]
+
+    def choose(self, targets: Sequence[T], key: Callable[[T], str] = str, group: Callable[[T], str] = lambda _: "",
+               features: Callable[[T], frozenset[str]] | None = None) -> dict[int, str]:
+        """The indices of at most ``max_targets`` of ``targets``, each with why it was picked; the same choice on
+        every run and machine. First every feature (``features``: code paths, see ``harness.archs.paths``) is
+        covered: greedily, the target that covers most features not yet covered, ties to the group picked least so
+        far, then to the hash of the key. Then the rest are taken round-robin from their groups (e.g. one per
+        (task, method)), each group in the order of a hash of the targets' keys, so a cap spreads over every group
+        instead of the head of the list."""
         if self.max_targets is None or len(targets) <= self.max_targets:
-            return list(targets)
+            return dict.fromkeys(range(len(targets)), "every target")
+        rank = {i: hashlib.sha256(key(t).encode()).hexdigest() for i, t in enumerate(targets)}
+        chosen: dict[int, str] = {}
+        if features is not None:
+            chosen = self._cover(targets, group, [features(t) for t in targets], rank)
         groups: dict[str, list[int]] = {}
         for i, target in enumerate(targets):
             groups.setdefault(group(target), []).append(i)
         for members in groups.values():
-            members.sort(key=lambda i: hashlib.sha256(key(targets[i]).encode()).hexdigest())
-        rounds = itertools.zip_longest(*groups.values())
-        order = [i for batch in rounds for i in batch if i is not None]
-        return [targets[i] for i in sorted(order[: self.max_targets])]
+            members.sort(key=rank.__getitem__)
+        rounds = itertools.zip_longest(*(groups[g] for g in sorted(groups)))
+        fill = [i for batch in rounds for i in batch if i is not None and i not in chosen]
+        chosen.update((i, "by hash") for i in fill[: self.max_targets - len(chosen)])
+        return chosen
+
+    def _cover(self, targets: Sequence[T], group: Callable[[T], str], found: list[frozenset[str]],
+               rank: Mapping[int, str]) -> dict[int, str]:
+        assert self.max_targets is not None
+        uncovered = set().union(*found)
+        picks: dict[str, int] = {}
+        chosen: dict[int, str] = {}
+        order = sorted(range(len(targets)), key=rank.__getitem__)
+        while uncovered and len(chosen) < self.max_targets:
+            best = max(order, key=lambda i: (len(found[i] & uncovered), -picks.get(group(targets[i]), 0)))
+            gain = found[best] & uncovered
+            if not gain:
+                break
+            chosen[best] = "covers " + ", ".join(sorted(gain))
+            uncovered -= gain
+            picks[group(targets[best])] = picks.get(group(targets[best]), 0) + 1
+        return chosen
+
+
+@dataclass(frozen=True)
+class JobBudget:
+    """What one CI job may spend (``matrix.yaml`` ``jobs``), and the default costs ``harness.jobplan`` plans with when
+    no earlier verdicts say better."""
+
+    #: a job's wall-clock limit, set-up included (the workflow's timeout; GitHub stops a job at 360)
+    minutes: float
+    #: what a job spends besides cases: venv, caches, the run's imports, the upload
+    setup_minutes: float
+    #: workers per runner (`run -j`)
+    cores: int
+    #: jobs at most in one workflow's matrix (GitHub: 256)
+    max_jobs: int
+    #: targets in a cell when no verdict file says (a profile's max_targets caps it)
+    targets: int
+    #: profile name -> worker-seconds per target when no verdict file says
+    target_seconds: Mapping[str, float]
+    #: worker time per case over its verdicts' duration_s (drawing, hypothesis, events: measured by harness bench)
+    harness_factor: float
+
+    @property
+    def case_seconds(self) -> float:
+        """Worker-seconds one job has for cases."""
+        return (self.minutes - self.setup_minutes) * 60 * self.cores
 
 
 @dataclass(frozen=True)
@@ -95,6 +151,7 @@ class Matrix:
     profiles: Mapping[str, Profile]
     #: crosses left out by ``exclusions``: name → the reason
     excluded: Mapping[str, str]
+    jobs: JobBudget
 
     @property
     def pairings(self) -> tuple[Cell, ...]:
@@ -159,7 +216,7 @@ class _Parser:
 
     def parse(self, raw: Any) -> Matrix:
         top = self.r.mapping(raw, "", required=("python", "torch", "transformers", "peft", "pairings", "crosses",
-                                                 "profiles"), optional=("exclusions",))
+                                                 "profiles", "jobs"), optional=("exclusions",))
         pythons = self.r.strings(top["python"], "python")
         for i, py in enumerate(pythons):
             if not _is_version(py) or py.count(".") != 1:
@@ -180,9 +237,11 @@ class _Parser:
             for py in pythons
             for (tl, pl), why in crossed.items()
         ]
+        profiles = self._profiles(top["profiles"])
         return Matrix(self.r.path, torch_pin, self.r.string(torch["source"], "torch.source"),
-                      {"transformers": tf, "peft": peft}, tuple(cells), self._profiles(top["profiles"]),
-                      {cell_name(py, tl, pl): why for py in pythons for (tl, pl), why in excluded.items()})
+                      {"transformers": tf, "peft": peft}, tuple(cells), profiles,
+                      {cell_name(py, tl, pl): why for py in pythons for (tl, pl), why in excluded.items()},
+                      self._jobs(top["jobs"], profiles))
 
     def _exact(self, value: Any, where: str) -> str:
         pin = self.r.string(value, where)
@@ -316,6 +375,24 @@ class _Parser:
         return profiles
 
 
+    def _jobs(self, value: Any, profiles: Mapping[str, Profile]) -> JobBudget:
+        keys = ("minutes", "setup_minutes", "cores", "max_jobs", "targets", "target_seconds", "harness_factor")
+        entry = self.r.mapping(value, "jobs", required=keys)
+        seconds = self.r.mapping(entry["target_seconds"], "jobs.target_seconds", required=tuple(profiles))
+        minutes = self.r.number(entry["minutes"], "jobs.minutes")
+        setup = self.r.number(entry["setup_minutes"], "jobs.setup_minutes")
+        if not 0 <= setup < minutes <= 360:
+            raise self.r.error("jobs", f"need 0 <= setup_minutes ({setup}) < minutes ({minutes}) <= 360",
+                               "GitHub stops a job at 360 minutes; leave room for the cases")
+        return JobBudget(
+            minutes, setup, self.r.integer(entry["cores"], "jobs.cores", minimum=1),
+            self.r.integer(entry["max_jobs"], "jobs.max_jobs", minimum=1),
+            self.r.integer(entry["targets"], "jobs.targets", minimum=1),
+            {name: self.r.number(seconds[name], f"jobs.target_seconds.{name}") for name in profiles},
+            self.r.number(entry["harness_factor"], "jobs.harness_factor"),
+        )
+
+
 def _is_version(text: str) -> bool:
     try:
         return str(Version(text)) == text and not Version(text).is_prerelease
@@ -328,4 +405,4 @@ def _matches(line: str, patterns: Sequence[str]) -> bool:
 
 
 
-__all__ = ["Cell", "DataFileError", "Matrix", "Profile", "cell_name", "load_matrix"]
+__all__ = ["Cell", "DataFileError", "JobBudget", "Matrix", "Profile", "cell_name", "load_matrix"]

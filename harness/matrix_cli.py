@@ -12,10 +12,10 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from harness import releases
+from harness import jobplan, releases
 from harness.datafile import DataFileError
 from harness.imports import backing
-from harness.matrix import load_matrix, updates
+from harness.matrix import JobBudget, Profile, load_matrix, updates
 from harness.slicing import GITHUB_MAX_JOBS, github_matrix, patterns_of, select
 
 
@@ -28,8 +28,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--github", action="store_true",
                         help="print a GitHub Actions job matrix, one line of JSON for fromJSON: the cells cut into at "
                              "most --max-jobs balanced jobs")
-    parser.add_argument("--max-jobs", type=int, default=GITHUB_MAX_JOBS,
-                        help=f"jobs at most for --github (default {GITHUB_MAX_JOBS}, GitHub's limit per matrix)")
+    parser.add_argument("--max-jobs", type=int,
+                        help=f"jobs at most for --github (default: matrix.yaml jobs.max_jobs, {GITHUB_MAX_JOBS} being "
+                             "GitHub's limit per matrix)")
+    parser.add_argument("--profile", help="the profile the jobs run, for their cost (default: nightly with --nightly, "
+                                          "else default)")
+    parser.add_argument("--costs", action="append", type=Path, metavar="PATH",
+                        help="verdict files or folders of the last run: per-target costs (default: matrix.yaml jobs)")
+    parser.add_argument("--cost", action="store_true",
+                        help="print the job plan per cell and its runner-hours (the cells cut into shards that fit)")
     parser.add_argument(
         "--refresh-releases",
         action="store_true",
@@ -58,13 +65,24 @@ def main(args: argparse.Namespace) -> int:
         except LookupError as exc:
             print(f"error: {exc}" + ("" if args.nightly else " (crosses need --nightly)"), file=sys.stderr)
             return 2
-    if args.github:
-        if args.max_jobs < 1:
-            print(f"error: --max-jobs must be at least 1, got {args.max_jobs}", file=sys.stderr)
+    if args.github or args.cost:
+        max_jobs = matrix.jobs.max_jobs if args.max_jobs is None else args.max_jobs
+        if max_jobs < 1:
+            print(f"error: --max-jobs must be at least 1, got {max_jobs}", file=sys.stderr)
             return 2
-        jobs = github_matrix(cells, args.max_jobs)
-        print(json.dumps(jobs, separators=(",", ":")))
-        print(f"{len(cells)} cells in {len(jobs['include'])} jobs", file=sys.stderr)
+        try:
+            profile = matrix.profile(args.profile or ("nightly" if args.nightly else "default"))
+            planned = jobplan.plan(cells, profile, matrix.jobs,
+                                   jobplan.measured_costs(args.costs or [], profile, matrix.jobs))
+            jobs = github_matrix(cells, max_jobs, {name: count for name, (_, count) in planned.items()})
+        except (LookupError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        if args.cost:
+            _print_cost(planned, profile, matrix.jobs, len(jobs["include"]))
+        else:
+            print(json.dumps(jobs, separators=(",", ":")))
+            print(f"{len(cells)} cells in {len(jobs['include'])} jobs", file=sys.stderr)
     elif args.json:
         rows = [asdict(c) for c in cells] + [{"name": n, "kind": "excluded", "reason": r, "import_verdict": backing(n)}
                                              for n, r in excluded.items()]
@@ -83,3 +101,18 @@ def main(args: argparse.Namespace) -> int:
             print(f"matrix.yaml lacks: {line}", file=sys.stderr)
         return 1 if missing else 0
     return 0
+
+
+def _print_cost(planned: dict[str, tuple[jobplan.CellCost, int]], profile: Profile, budget: JobBudget,
+                jobs: int) -> None:
+    cap = budget.case_seconds / budget.cores / 3600
+    print(f"profile {profile.name}: a job has {budget.minutes:g} min, {budget.setup_minutes:g} of them set-up, so "
+          f"{cap:.1f} h of cases on {budget.cores} workers")
+    hours = 0.0
+    for name, (cost, count) in planned.items():
+        cell_hours = jobplan.job_hours(cost, count, budget)
+        hours += cell_hours
+        longest = max(jobplan.shard_seconds(cost, count)) / budget.cores / 3600
+        print(f"{name:<24} {cost.targets:>6} targets  {cost.seconds / 3600:7.1f} worker-h  {count:>2} shard(s), "
+              f"longest {longest:4.1f} h  {cell_hours:6.1f} runner-h  ({'measured' if cost.measured else 'defaults'})")
+    print(f"{len(planned)} cells in {jobs} jobs: {hours:.0f} runner-hours")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import sys
 from dataclasses import replace
@@ -19,10 +20,12 @@ from typing import TYPE_CHECKING
 
 from harness.arguments import count, existing_file, jobs, positive_float, positive_int
 from harness.datafile import DataFileError
+from harness.plan import Shard
 
 if TYPE_CHECKING:
     from harness.judging import ExpectationLoader
     from harness.matrix import Profile
+    from harness.plan import Target
 
 #: what a run needs to import; when one fails, that failure is the cell's verdict
 LIBRARIES = ("torch", "transformers", "peft", "peft.mapping", "peft.config")
@@ -38,6 +41,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     pick.add_argument("--property", action="append", help="only this property (repeatable; see --list-properties)")
     pick.add_argument("--no-pinned", action="store_true", help="leave out the pinned regression examples")
     pick.add_argument("--list-properties", action="store_true", help="print the properties and exit")
+    pick.add_argument("--shard", type=_shard, metavar="I/N",
+                      help="only shard I of N of the targets (after the profile's pick; by a hash of each target)")
+    pick.add_argument("--list-targets", action="store_true",
+                      help="print the chosen targets (after filters, pick and --shard), one key per line, and exit")
     budget = parser.add_argument_group("budget")
     budget.add_argument("--profile", default="default", help="smoke, default or nightly (matrix.yaml profiles)")
     budget.add_argument("--max-examples", type=positive_int,
@@ -57,6 +64,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--flake-reruns", type=count, default=2, metavar="N",
                      help="re-run each new failure's case N times in fresh workers before calling it a regression "
                           "(0: off; default 2)")
+
+
+def _shard(text: str) -> Shard:
+    try:
+        return Shard.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main(args: argparse.Namespace) -> int:
@@ -85,6 +99,10 @@ def main(args: argparse.Namespace) -> int:
         profile = replace(profile, max_examples=args.max_examples)
     if args.timeout is not None:
         profile = replace(profile, case_timeout_s=args.timeout)
+    if not args.list_targets:
+        from harness.zygote import start as start_zygote
+
+        start_zygote()  # before the heavy imports: the workers' imports overlap the supervisor's and its planning
     try:
         for module in LIBRARIES:
             importlib.import_module(module)
@@ -98,7 +116,7 @@ def _run(args: argparse.Namespace, profile: Profile, out: Path, expectations: Ex
     from harness.junit import write_junit
     from harness.oracles import select
     from harness.pinned import load_pinned
-    from harness.plan import targets
+    from harness.plan import choose, coverage, pinned_key, targets, top_up
     from harness.quiet import quiet_libraries
     from harness.runner import Item, Supervisor
     from harness.versions import cell_name, installed
@@ -106,31 +124,60 @@ def _run(args: argparse.Namespace, profile: Profile, out: Path, expectations: Ex
     quiet_libraries()
     try:
         properties = [p.name for p in select(args.property)]
-        chosen = profile.pick(targets(args.task, args.arch, args.method), key=lambda t: t.key,
-                              group=lambda t: f"{t.task}:{t.method}")
+        found = targets(args.task, args.arch, args.method)
+        picked = choose(found, profile)
+        chosen = list(picked)
         pinned = [] if args.no_pinned else [p for p in load_pinned() if p.matches(args.task, args.arch, args.method)]
+        if args.shard is not None:
+            chosen = [t for t in chosen if args.shard.holds(t.key)]
+            pinned = [p for p in pinned if args.shard.holds(pinned_key(p.case))]
     except (ValueError, LookupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.list_targets:
+        print("\n".join(t.key for t in chosen))
+        return 0
     v, cell = installed(), cell_name()
     print(f"cell {cell}: torch {v['torch']}, transformers {v['transformers']}, peft {v['peft']} · "
           f"{len(chosen)} targets × ≤{profile.max_examples} cases, {len(pinned)} pinned · {len(properties)} "
           f"properties · profile {profile.name} · seed {args.seed} · {args.jobs} worker(s) → {out}", file=sys.stderr)
+    if len(chosen) < len(found):
+        covered = [t for t in chosen if picked[t] != "by hash"]
+        kinds = " · ".join(f"{kind} {have}/{every}" for kind, (have, every) in coverage(chosen, found).items())
+        print(f"picked {len(chosen)} of {len(found)} targets: {len(covered)} to cover code paths, the rest by hash · "
+              f"coverage {kinds} · why each: {write_picks(out, picked)}", file=sys.stderr)
     items = [Item(case=p.case, pinned=True) for p in pinned] + [Item(target=t) for t in chosen]
     Supervisor(out, args.jobs, profile, properties, args.seed, args.database, args.resume).run(items)
     judged = judge_files([out], expectations)
+    # the examples of targets whose first case did not wrap go to targets that wrap: decided by the file's verdicts
+    # (never by timing), so a resumed run tops up exactly as an uninterrupted one
+    extra = top_up(chosen, [v for v in judged.ledger.verdicts if v.cell == cell], profile.max_examples)
+    if extra:
+        print(f"\ntop-up: {sum(n for _, n in extra)} example(s) of targets that do not wrap, spent on {len(extra)} "
+              "that do", file=sys.stderr)
+        again = [Item(target=t, top_up=n) for t, n in extra]
+        Supervisor(out, args.jobs, profile, properties, args.seed, args.database, resume=True).run(again)
+        judged = judge_files([out], expectations)
     if judged.judgement.new_failures and args.flake_reruns > 0:
         cases = new_failure_cases(judged, MAX_RERUN_CASES)
         print(f"\nre-running {len(cases)} case(s), one per new-failure signature, {args.flake_reruns}× in fresh "
               "processes, to tell regressions from flakes", file=sys.stderr)
         for repetition in range(1, args.flake_reruns + 1):
-            again = [Item(case=c.case, pinned=c.pinned) for c in cases]
-            Supervisor(out, 1, profile, properties, args.seed, None, resume=True, repetition=repetition).run(again)
+            reruns = [Item(case=c.case, pinned=c.pinned) for c in cases]
+            Supervisor(out, 1, profile, properties, args.seed, None, resume=True, repetition=repetition).run(reruns)
         judged = judge_files([out], expectations)
     if args.junit:
         write_junit(list(judged.ledger.verdicts), args.junit, cell)
     print("\n".join(summary(judged)), file=sys.stderr)
     return judged.exit_code
+
+
+def write_picks(out: Path, picked: dict[Target, str]) -> Path:
+    """The sidecar of a capped run: why each target was picked (``<out>.picks.json``, target key -> reason)."""
+    path = out.with_name(out.name + ".picks.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({t.key: why for t, why in picked.items()}, indent=1) + "\n", encoding="utf-8")
+    return path
 
 
 def _import_failed(exc: Exception, out: Path, resume: bool, expectations: ExpectationLoader) -> int:
@@ -143,8 +190,8 @@ def _import_failed(exc: Exception, out: Path, resume: bool, expectations: Expect
     verdict = import_verdict(info, signature(info))
     with VerdictWriter(out, fresh=not resume) as writer:
         writer.write(verdict)
-    print(f"cell {verdict.cell}: importing the libraries failed, so nothing can run here: {info.type}: {info.message}",
-          file=sys.stderr)
+    print(f"cell {verdict.cell}: importing the libraries failed, so nothing can run here: {info.type}: "
+          f"{info.message}", file=sys.stderr)
     judged = judge_files([out], expectations)
     print("\n".join(summary(judged)), file=sys.stderr)
     return judged.exit_code

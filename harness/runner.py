@@ -11,7 +11,6 @@ import json
 import os
 import selectors
 import signal
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -19,9 +18,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
+from harness import zygote
 from harness.matrix import Profile
-from harness.plan import Target
-from harness.results import ErrorInfo, Outcome, Verdict, VerdictWriter, case_id, case_verdict, target_verdict
+from harness.plan import TOP_UP_SALT, Target, wrap_broken
+from harness.results import (
+    ErrorInfo,
+    Outcome,
+    Verdict,
+    VerdictWriter,
+    case_id,
+    case_verdict,
+    read_verdicts,
+    target_verdict,
+)
 from harness.versions import cell_name
 
 def hard_limit(step_timeout_s: float) -> float:
@@ -37,19 +46,33 @@ class Item:
     target: Target | None = None
     case: dict[str, Any] | None = None
     pinned: bool = False
+    #: a target's top-up: this many examples (instead of the profile's), drawn from its top-up seed
+    top_up: int = 0
     #: case id → the steps (wrap, properties) the file already holds for it: only the rest is judged
     done: dict[str, set[str]] = field(default_factory=dict)
+    #: case ids whose wrap verdict on file ends their target (``plan.wrap_broken``)
+    broken: set[str] = field(default_factory=set)
 
     @property
     def case_id(self) -> str:
         """The id of this item's one case, or of the whole-target record that stands for a target not run."""
         return case_id(self.case) if self.case is not None else target_record_id(self.target)
 
+    @property
+    def done_key(self) -> str:
+        """What a ``done`` record of this target item names: its key, and whether it is the target's top-up."""
+        assert self.target is not None
+        return self.target.key + (TOP_UP_SALT if self.top_up else "")
+
     def command(self, seed: int, budget: Profile, properties: list[str], database: str | None) -> dict[str, Any]:
         done = {case: sorted(steps) for case, steps in self.done.items()}
         if self.target is not None:
-            return {"kind": "target", "target": self.target.to_json(), "seed": self.target.seed(seed),
-                    "budget": budget.__dict__, "properties": properties, "done": done, "database": database}
+            if self.top_up:
+                budget = replace(budget, max_examples=self.top_up)
+            target_seed = self.target.seed(seed, TOP_UP_SALT if self.top_up else "")
+            return {"kind": "target", "target": self.target.to_json(), "seed": target_seed,
+                    "budget": budget.__dict__, "properties": properties, "done": done,
+                    "broken": sorted(self.broken), "database": database}
         return {"kind": "case", "case": self.case, "properties": properties, "timeout_s": budget.case_timeout_s,
                 "pinned": self.pinned, "done": done.get(self.case_id, [])}
 
@@ -60,20 +83,32 @@ def target_record_id(target: Target | None) -> str:
     return case_id({"target": target.to_json()})
 
 
+@dataclass
+class WorkerTimes:
+    """When one worker started, was ready and began its first case, and how long it held work items (monotonic
+    seconds): what ``harness bench`` reports."""
+
+    spawned: float
+    ready: float | None = None
+    first_case: float | None = None
+    busy_s: float = 0.0
+
+
+#: every worker this process started, in order
+WORKER_TIMES: list[WorkerTimes] = []
+
+
 class Worker:
-    """One worker process and what it is doing."""
+    """One worker process (forked warm by the zygote, see ``harness.zygote``) and what it is doing."""
 
     def __init__(self) -> None:
-        read_fd, write_fd = os.pipe()
+        self.times = WorkerTimes(time.monotonic())
+        WORKER_TIMES.append(self.times)
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "PEFT_COMPAT_CELL": cell_name(), "OMP_NUM_THREADS": "1"}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "harness.worker", str(write_fd)], stdin=subprocess.PIPE, pass_fds=[write_fd],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, text=True,
-        )
-        os.close(write_fd)
-        self.events = os.fdopen(read_fd, "r", encoding="utf-8")
+        self.process, self.commands, self.events = zygote.shared().spawn(env)
         self.buffer = ""
         self.item: Item | None = None
+        self.sent = 0.0
         self.case: dict[str, Any] | None = None
         self.case_id = ""
         self.step = ""
@@ -81,10 +116,9 @@ class Worker:
         self.done_steps: set[str] = set()
 
     def send(self, item: Item, command: dict[str, Any]) -> None:
-        self.item = item
-        assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps(command) + "\n")
-        self.process.stdin.flush()
+        self.item, self.sent = item, time.monotonic()
+        self.commands.write(json.dumps(command) + "\n")
+        self.commands.flush()
 
     def read_events(self) -> list[dict[str, Any]] | None:
         """Complete events available now; None at end of stream (the worker exited)."""
@@ -93,13 +127,30 @@ class Worker:
             return None
         self.buffer += chunk
         *lines, self.buffer = self.buffer.split("\n")
-        return [json.loads(line) for line in lines if line.strip()]
+        events = [json.loads(line) for line in lines if line.strip()]
+        self._clock(events)
+        return events
+
+    def _clock(self, events: list[dict[str, Any]]) -> None:
+        now = time.monotonic()
+        for event in events:
+            if event["event"] == "ready":
+                self.times.ready = now
+            elif event["event"] == "case" and self.times.first_case is None:
+                self.times.first_case = now
+            elif event["event"] == "done":
+                self.times.busy_s += now - self.sent
 
     def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
+        if self.item is not None:  # killed mid-item: it was busy until now
+            self.times.busy_s += time.monotonic() - self.sent
+        self.process.kill()
         self.process.wait()
         self.events.close()
+        try:
+            self.commands.close()
+        except BrokenPipeError:  # it died with a command unread
+            pass
 
     def death(self) -> str:
         code = self.process.wait()
@@ -164,9 +215,11 @@ class Supervisor:
         for judged_cell, case, step, repetition in self.writer.judged:
             if judged_cell == cell and repetition == self.repetition:
                 self.done.setdefault(case, set()).add(step)
+        self.broken = {v.case_id for v in read_verdicts(out, problems=[]) if v.cell == cell and wrap_broken(v)} \
+            if resume and self.done else set()
 
-    def _complete(self, target: Target) -> bool:
-        return self.repetition == 0 and (cell_name(), target.key) in self.writer.done
+    def _complete(self, item: Item) -> bool:
+        return self.repetition == 0 and (cell_name(), item.done_key) in self.writer.done
 
     def _pending(self, items: list[Item]) -> list[Item]:
         """``items`` less what the file already holds: complete cases, targets the file marks done and targets
@@ -176,9 +229,9 @@ class Supervisor:
         for item in items:
             if item.target is None and steps <= self.done.get(item.case_id, set()):
                 continue
-            if item.target is not None and (item.case_id in self.done or self._complete(item.target)):
+            if item.target is not None and (item.case_id in self.done or self._complete(item)):
                 continue
-            item.done = self.done
+            item.done, item.broken = self.done, self.broken
             pending.append(item)
         return pending
 
@@ -253,7 +306,7 @@ class Supervisor:
             self._record(verdict, progress)
         elif kind == "done":
             if worker.item is not None and worker.item.target is not None and self.repetition == 0:
-                self.writer.mark_done(cell_name(), worker.item.target.key)
+                self.writer.mark_done(cell_name(), worker.item.done_key)
             worker.item, worker.step, worker.case = None, "", None
             progress.items_done += 1
 

@@ -9,7 +9,7 @@ workflow: one job per slice, under GitHub's limit of 256 jobs per matrix, severa
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from harness.datafile import near
@@ -55,13 +55,34 @@ def slices(items: Sequence[T], most: int) -> list[list[T]]:
     return out
 
 
-def github_matrix(cells: Sequence[Cell], max_jobs: int = GITHUB_MAX_JOBS) -> dict[str, Any]:
-    """``{"include": [{"key", "cells", "count"}, ...]}`` for ``strategy.matrix: ${{ fromJSON(...) }}``.
+def github_matrix(cells: Sequence[Cell], max_jobs: int = GITHUB_MAX_JOBS,
+                  shards: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """``{"include": [{"key", "cells", "count", "args"}, ...]}`` for ``strategy.matrix: ${{ fromJSON(...) }}``.
 
-    ``cells`` is a comma-separated list for ``tox -e``; ``key`` names the job, its artifact and its caches (the cell
-    name for a one-cell job, ``first..last`` otherwise; never a comma, which cache keys refuse)."""
+    A cell planned in N > 1 shards (``shards``, from ``harness.jobplan``) is N jobs of its own, each running
+    ``--shard I/N`` into its own verdict file; the other cells share the remaining jobs as contiguous balanced
+    slices. ``cells`` is a comma-separated list for ``tox -e``; ``args`` are more ``run`` arguments; ``key`` names the
+    job, its artifact and its caches (the cell name for a one-cell job, ``first..last`` for a slice, ``cell.IofN``
+    for a shard; never a comma, which cache keys refuse). A ValueError says when the shards alone exceed
+    ``max_jobs``."""
+    shards = shards or {}
+    whole = [c.name for c in cells if shards.get(c.name, 1) == 1]
+    room = max_jobs - sum(shards.get(c.name, 1) for c in cells if shards.get(c.name, 1) > 1)
+    if room < min(1, len(whole)):
+        raise ValueError(f"the plan needs more than {max_jobs} jobs: raise jobs.minutes or jobs.cores in matrix.yaml, "
+                         "choose fewer cells, or a smaller profile")
+    first_of = {part[0]: part for part in (slices(whole, room) if whole else [])}
     jobs = []
-    for part in slices([c.name for c in cells], max_jobs):
-        key = part[0] if len(part) == 1 else f"{part[0]}..{part[-1]}"
-        jobs.append({"key": key, "cells": ",".join(part), "count": len(part)})
+    for cell in cells:
+        count = shards.get(cell.name, 1)
+        if count > 1:
+            for index in range(1, count + 1):
+                key = f"{cell.name}.{index}of{count}"
+                jobs.append({"key": key, "cells": cell.name, "count": 1,
+                             "args": f"--shard {index}/{count} --out reports/raw/{key}.jsonl "
+                                     f"--junit reports/raw/{key}.xml"})
+        elif cell.name in first_of:
+            part = first_of[cell.name]
+            key = part[0] if len(part) == 1 else f"{part[0]}..{part[-1]}"
+            jobs.append({"key": key, "cells": ",".join(part), "count": len(part), "args": ""})
     return {"include": jobs}

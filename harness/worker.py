@@ -1,8 +1,8 @@
 """A worker process: runs targets or single cases sent by the supervisor (``harness.runner``), one at a time.
 
-Commands arrive as JSON lines on stdin; events go out as JSON lines on a dedicated file descriptor (libraries may
-print to stdout). Before each case and each property the worker says what it starts, so when it dies (segfault,
-out of memory, hard timeout) the supervisor can record exactly that step as the verdict.
+Workers are forked warm by ``harness.zygote``. Commands arrive as JSON lines on a pipe; events go out as JSON lines on
+another (libraries may print to stdout). Before each case and each property the worker says what it starts, so when
+it dies (segfault, out of memory, hard timeout) the supervisor can record exactly that step as the verdict.
 """
 
 from __future__ import annotations
@@ -10,18 +10,17 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TextIO
 
 from harness.archs.strategies import Unbuildable
 from harness.cases import Case, case_strategy
 from harness.execute import run_case
 from harness.oracles import select
 from harness.matrix import Profile
-from harness.plan import Target
-from harness.results import BAD_OUTCOMES, target_verdict
+from harness.plan import Target, wrap_broken
+from harness.results import BAD_OUTCOMES, Verdict, target_verdict
 
 Emit = Callable[[dict[str, Any]], None]
 
@@ -59,10 +58,16 @@ class _Shrinkable(Exception):
     """Raised inside hypothesis on a bad verdict so that it shrinks the case (only with ``shrink`` budgets)."""
 
 
+class _WrapBroken(Exception):
+    """Raised inside hypothesis when a target's first case does not wrap: the rest of its budget goes elsewhere."""
+
+
 def run_target(target: Target, seed: int, budget: Profile, properties: list[str], done: dict[str, set[str]],
+               broken: set[str],
                database: str | None, emit: Emit) -> None:
     """Draw up to ``budget.max_examples`` cases for ``target`` through hypothesis and judge each; of a case that
-    ``done`` lists, only the steps it lacks."""
+    ``done`` lists, only the steps it lacks. When the first case does not wrap (``plan.wrap_broken``; ``broken``:
+    case ids whose wrap verdict on file says so), the target ends there."""
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hypothesis_seed
     from hypothesis.control import current_build_context
@@ -79,10 +84,22 @@ def run_target(target: Target, seed: int, budget: Profile, properties: list[str]
         return
     props = select(properties)
     failing = {"found": False}
+    ending: dict[str, Any] = {"cases": 0, "broken": None}
+
+    def end_if_broken(case: Case, first: bool, verdicts: list[Verdict]) -> None:
+        if first and (case.id in broken or (verdicts and wrap_broken(verdicts[0]))):
+            ending["broken"] = case.id
+            raise _WrapBroken(case.id)
 
     def judge(case: Case) -> None:
+        if ending["broken"] is not None:  # the target is over: replay its ending for hypothesis, run nothing else
+            if case.id == ending["broken"]:
+                raise _WrapBroken(case.id)
+            return
         judged = done.get(case.id, set())
         if {"wrap", *properties} <= judged:
+            ending["cases"] += 1
+            end_if_broken(case, ending["cases"] == 1, [])
             return
         final = current_build_context().is_final
         if failing["found"] and not final:
@@ -94,6 +111,8 @@ def run_target(target: Target, seed: int, budget: Profile, properties: list[str]
                                     judge_wrap="wrap" not in judged, starting=_starting(emit)):
                 verdicts.append(verdict)
                 emit({"event": "verdict", "verdict": verdict.to_json()})
+            ending["cases"] += 1
+            end_if_broken(case, ending["cases"] == 1, verdicts)
         if budget.shrink and any(v.outcome in BAD_OUTCOMES for v in verdicts):
             failing["found"] = True
             raise _Shrinkable(case.id)
@@ -106,7 +125,7 @@ def run_target(target: Target, seed: int, budget: Profile, properties: list[str]
     )(hypothesis_seed(seed)(given(strategy)(judge)))
     try:
         test()
-    except _Shrinkable:
+    except (_Shrinkable, _WrapBroken):
         pass
     except Exception as exc:  # noqa: BLE001 - drawing a case failed: a zoo gap of this version, reported as data
         reason = f"zoo: could not draw a case ({type(exc).__name__}: {exc})".splitlines()[0][:300]
@@ -131,28 +150,21 @@ def warm_up() -> None:
         importlib.import_module(name)
 
 
-def main() -> None:
-    from harness.quiet import quiet_libraries
-
-    events = os.fdopen(int(sys.argv[1]), "w", buffering=1, encoding="utf-8")
+def serve(commands: TextIO, events: TextIO) -> None:
+    """Run each command read from ``commands`` until it ends, writing events to ``events``. The process is warm
+    already (``harness.zygote`` forked it after ``warm_up``)."""
 
     def emit(event: dict[str, Any]) -> None:
         events.write(json.dumps(event, default=str) + "\n")
 
-    quiet_libraries()
-    warm_up()
     emit({"event": "ready"})
-    for line in sys.stdin:
+    for line in commands:
         command = json.loads(line)
         if command["kind"] == "target":
             done = {case: set(steps) for case, steps in command["done"].items()}
             run_target(Target(**command["target"]), command["seed"], Profile(**command["budget"]),
-                       command["properties"], done, command.get("database"), emit)
+                       command["properties"], done, set(command["broken"]), command.get("database"), emit)
         else:
             run_single(command["case"], command["properties"], command["timeout_s"], command["pinned"],
                        command["done"], emit)
         emit({"event": "done"})
-
-
-if __name__ == "__main__":
-    main()

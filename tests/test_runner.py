@@ -151,3 +151,41 @@ def test_killed_anywhere_and_resumed_equals_an_uninterrupted_run(clean: dict[tup
         assert _run(out, "--resume").returncode == 0
     assert _verdicts(out) == clean
     assert _judge(out) == _judge(clean_file)
+
+
+def _descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        for child in (task / "children").read_text().split():
+            found |= {int(child)} | _descendants(int(child))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ("Z", "X")
+
+
+def test_a_supervisor_killed_with_sigkill_leaves_no_process(tmp_path: Path) -> None:
+    """Only the supervisor is killed (not its group): the zygote and the workers die with it, at once."""
+    faults = tmp_path / "faults"
+    faults.mkdir()
+    armed = faults / "hang@disable-adapter"
+    armed.touch()
+    proc = subprocess.Popen([*RUN, "--out", str(tmp_path / "v.jsonl")], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env={**os.environ, "PEFT_COMPAT_FAULT_DIR": str(faults)})
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and armed.exists():
+        time.sleep(0.1)
+    assert not armed.exists(), "the hang never fired"
+    left = _descendants(proc.pid)
+    assert len(left) >= 2, f"expected the zygote and a hanging worker under the supervisor, found {sorted(left)}"
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(map(_alive, left)):
+        time.sleep(0.05)
+    assert not [pid for pid in left if _alive(pid)], "processes outlived their supervisor"

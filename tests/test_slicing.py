@@ -67,7 +67,7 @@ def _github(capsys: pytest.CaptureFixture[str], *argv: str) -> list[dict[str, An
 def test_a_matrix_of_300_cells_is_cut_into_balanced_jobs_under_the_limit(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], max_jobs: int, sizes: set[int]) -> None:
     path = _matrix_of(tmp_path, 300)
-    jobs = _github(capsys, "--nightly", "--file", str(path), "--max-jobs", str(max_jobs))
+    jobs = _github(capsys, "--nightly", "--file", str(path), "--max-jobs", str(max_jobs), "--profile", "smoke")
     assert len(jobs) == min(300, max_jobs)
     names = [name for job in jobs for name in str(job["cells"]).split(",")]
     assert names == [c.name for c in load_matrix(path).cells]  # each cell exactly once, in matrix order
@@ -77,9 +77,21 @@ def test_a_matrix_of_300_cells_is_cut_into_balanced_jobs_under_the_limit(
     assert len(set(keys)) == len(keys) and not any("," in k for k in keys)  # artifact names, cache keys
 
 
-def test_the_shipped_nightly_is_one_cell_per_job() -> None:
+def test_whole_cells_are_one_job_each_when_they_fit() -> None:
     jobs = github_matrix(MATRIX.cells)["include"]
     assert [job["key"] for job in jobs] == [job["cells"] for job in jobs] == [c.name for c in MATRIX.cells]
+    assert {job["args"] for job in jobs} == {""}
+
+
+def test_a_sharded_cell_is_one_job_per_shard_each_with_its_own_outputs() -> None:
+    cells = MATRIX.pairings[:3]
+    jobs = github_matrix(cells, shards={cells[1].name: 3})["include"]
+    assert [job["cells"] for job in jobs] == [cells[0].name, *[cells[1].name] * 3, cells[2].name]
+    assert [job["args"].split()[:2] for job in jobs[1:4]] == [["--shard", f"{i}/3"] for i in (1, 2, 3)]
+    outs = [job["args"].split()[3] for job in jobs[1:4]]
+    assert len(set(outs)) == 3 and all(out.startswith("reports/raw/") for out in outs)
+    with pytest.raises(ValueError, match="more than 3 jobs"):
+        github_matrix(cells, 3, shards={cells[1].name: 3})
 
 
 def test_patterns_pick_cells_in_matrix_order_once_each_and_aliases_pick_their_pairing() -> None:
@@ -105,4 +117,5 @@ def test_matrix_github_runs_without_torch() -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=DEFAULT_PATH.parent, capture_output=True, text=True,
                           timeout=120, check=False)
     assert done.returncode == 0, done.stderr
-    assert len(json.loads(done.stdout)["include"]) == len(MATRIX.cells)
+    jobs = json.loads(done.stdout)["include"]
+    assert {name for job in jobs for name in job["cells"].split(",")} == {c.name for c in MATRIX.cells}

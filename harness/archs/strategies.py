@@ -163,12 +163,18 @@ def _per_layer(config_cls: type, chosen: dict[str, Any], layers: int) -> dict[st
     return out
 
 
+@functools.cache
+def _own_fields(config_cls: type, vocab: int | None) -> st.SearchStrategy[tuple[dict[str, Any], int | None]]:
+    """Overrides for the fields of one config level (not its sub-configs), and its vocabulary (None without token
+    fields): ``vocab`` where the composite has drawn one already. One strategy per (class, vocab): hypothesis
+    validates a strategy instance on its first draw, so every example after the first reuses that work."""
+    return _own_fields_drawn(config_cls, record_for(getattr(config_cls, "model_type", "")), vocab)
+
+
 @st.composite
-def _own_fields(
+def _own_fields_drawn(
     draw: st.DrawFn, config_cls: type, rec: ArchRecord, vocab: int | None
 ) -> tuple[dict[str, Any], int | None]:
-    """Overrides for the fields of one config level (not its sub-configs), and its vocabulary (None without token
-    fields): ``vocab`` where the composite has drawn one already."""
     defaults, present = I.defaults(config_cls), functools.partial(I.present, config_cls)
     min_layers = max(rec.min_layers, layerlists.fewest_layers(config_cls))
     grouped = bool(present(F.KV_HEADS)) and not present(F.MLA_HEAD_DIMS)  # latent attention expands kv to every head
@@ -199,15 +205,23 @@ def _own_fields(
     return out, vocab if present(F.VOCAB) else None
 
 
-@st.composite
+@functools.cache
 def _overrides(
-    draw: st.DrawFn, config_cls: type, level: int = 0, vocab: int | None = None
-) -> tuple[dict[str, Any], int | None]:
+    config_cls: type, level: int = 0, vocab: int | None = None
+) -> st.SearchStrategy[tuple[dict[str, Any], int | None]]:
     """Overrides for one config level and the vocabulary its text uses (None for a config without tokens).
 
     ``vocab`` is the composite's text vocabulary once a part has drawn it: every part with token fields shares it
-    (an encoder-decoder's halves, a multimodal model's outer and text configs).
+    (an encoder-decoder's halves, a multimodal model's outer and text configs). One strategy per arguments, reused
+    by every example (as ``_own_fields``).
     """
+    return _overrides_drawn(config_cls, level, vocab)
+
+
+@st.composite
+def _overrides_drawn(
+    draw: st.DrawFn, config_cls: type, level: int, vocab: int | None
+) -> tuple[dict[str, Any], int | None]:
     rec = record_for(getattr(config_cls, "model_type", ""))
     out: dict[str, Any] = {}
     tokens: int | None = None
@@ -218,7 +232,7 @@ def _overrides(
         tokens = tokens if tokens is not None else sub_vocab
         vocab = vocab if vocab is not None else sub_vocab
     if I.has_defaults(config_cls):  # a composite without defaults of its own is only its parts
-        own, own_vocab = draw(_own_fields(config_cls, rec, vocab))
+        own, own_vocab = draw(_own_fields(config_cls, vocab))
         out.update(own)
         tokens = own_vocab if own_vocab is not None else tokens
         if tokens is not None:
@@ -231,8 +245,10 @@ def _overrides(
     return out, tokens
 
 
+@functools.cache
 def arch_spec(model_type: str, task: str) -> st.SearchStrategy[ArchSpec]:
-    """Tiny configs for (model_type, task); raises :class:`Unbuildable` when the family cannot be drawn here."""
+    """Tiny configs for (model_type, task); raises :class:`Unbuildable` when the family cannot be drawn here. One
+    strategy per (model_type, task), reused by every example."""
     config_cls = model_class(task, model_type).config_class
     reason = record_for(model_type).unsupported_reason(task)
     if reason:

@@ -8,6 +8,7 @@ could not and the wrap was retried with explicit values from our shrink (``expli
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -75,8 +76,13 @@ def drawn_layers(spec: ArchSpec) -> int:
 
 def method_spec(name: str, arch: ArchSpec) -> st.SearchStrategy[MethodSpec]:
     """Method configurations of method ``name`` for the drawn model ``arch``."""
+    return _method_spec(name, Context(vocab=arch.vocab, layers=drawn_layers(arch)))
+
+
+@functools.cache
+def _method_spec(name: str, ctx: Context) -> st.SearchStrategy[MethodSpec]:
+    """One strategy per (method, context), reused by every example that draws that vocabulary and depth."""
     m = method(name)
-    ctx = Context(vocab=arch.vocab, layers=drawn_layers(arch))
     return st.builds(
         MethodSpec,
         method=st.just(m.name),

@@ -1,0 +1,42 @@
+"""Speed work changes where the time goes, never a verdict: the cases of a run recorded before the warm workers
+(2026-12-01, commit c605c75; one file per installed version pair) get, verdict for verdict, the same outcome and
+signature when the supervisor replays them through today's workers."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.matrix import load_matrix
+from harness.oracles import PROPERTIES
+from harness.results import read_verdicts
+from harness.runner import Item, Supervisor
+from harness.versions import installed
+
+RECORDED = Path(__file__).parent / "data" / "same_seed"
+
+
+def _recorded() -> dict[str, Any]:
+    v = installed()
+    path = RECORDED / f"transformers{v['transformers']}-peft{v['peft']}.json.gz"
+    if not path.exists():
+        pytest.skip(f"no run recorded for transformers {v['transformers']} + peft {v['peft']} in {RECORDED}")
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        recorded: dict[str, Any] = json.load(f)
+    return recorded
+
+
+def test_recorded_cases_get_the_recorded_verdicts(tmp_path: Path) -> None:
+    recorded = _recorded()
+    out = tmp_path / "v.jsonl"
+    supervisor = Supervisor(out, 2, load_matrix().profile("default"), list(PROPERTIES), 7, None, resume=False,
+                            stream=io.StringIO())
+    supervisor.run([Item(case=case) for case in recorded["cases"]])
+    got = sorted([v.case_id, v.property, v.outcome, v.signature] for v in read_verdicts(out))
+    assert len(got) == len(recorded["verdicts"]) > 100
+    assert got == recorded["verdicts"]
