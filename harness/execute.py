@@ -12,7 +12,7 @@ from typing import Any
 
 from harness.cases import Case
 from harness.oracles import Property
-from harness.oracles.base import BaseUnusable, NotApplicable, OracleFailure, Trial, setup
+from harness.oracles.base import BaseUnusable, NotApplicable, NotRun, OracleFailure, Trial, setup
 from harness.outcomes import NETWORK_REASON, error_info, is_clean_rejection, mask, signature, tried_network
 from harness.results import Verdict
 from harness.timeouts import CaseTimeout, time_limit
@@ -33,6 +33,8 @@ def _verdict(case: Case, prop: str, outcome: str, start: float, **fields: Any) -
 def _from_exception(case: Case, prop: str, exc: BaseException, start: float, **fields: Any) -> Verdict:
     if isinstance(exc, NotApplicable):
         return _verdict(case, prop, "unsupported", start, reason=str(exc), **fields)
+    if isinstance(exc, NotRun):
+        return _verdict(case, prop, "skip", start, reason=str(exc), **fields)
     if isinstance(exc, CaseTimeout):
         return _verdict(case, prop, "timeout", start, signature=f"{prop}: timeout", reason=str(exc), **fields)
     info = error_info(exc)

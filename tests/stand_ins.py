@@ -105,3 +105,21 @@ class RefusesToGenerate(Faithful):
 
     def generate(self, *args: Any, **kwargs: Any) -> Any:
         raise ValueError("`decoder_start_token_id` or `bos_token_id` has to be defined")
+
+
+class FreezesHeadCopy(Faithful):
+    """The ``modules_to_save`` copy of the classification head is left frozen: training moves the prompt only."""
+
+    def __init__(self, inner: Any) -> None:
+        super().__init__(inner)
+        for name, param in inner.named_parameters():
+            if ".modules_to_save." in name:
+                param.requires_grad_(False)
+
+
+class ThawsBaseParameter(Faithful):
+    """One base-model parameter (the input embedding table) is left trainable: training leaks into the base."""
+
+    def __init__(self, inner: Any) -> None:
+        super().__init__(inner)
+        inner.get_input_embeddings().weight.requires_grad_(True)

@@ -35,6 +35,10 @@ class NotApplicable(Exception):
     """The property is meaningless for this case (by design); the message is the reason."""
 
 
+class NotRun(Exception):
+    """The property could not be judged for this case (an earlier step decided it); the message is the reason."""
+
+
 @dataclass
 class Trial:
     """A case set up for judging: the base model's reference output, and the wrapped model."""
@@ -136,7 +140,21 @@ def assert_close(actual: torch.Tensor, expected: torch.Tensor, atol: float, what
         raise OracleFailure(f"{what}: max |difference| {worst:.3g} > {atol:g} at {where}")
 
 
+def _all_but_length(tensor: torch.Tensor) -> tuple[int, ...]:
+    """The shape of a (batch, seq, ...) tensor without its sequence length."""
+    return (tensor.shape[0], *tensor.shape[2:])
+
+
 def assert_changed(actual: torch.Tensor, reference: torch.Tensor, what: str) -> None:
+    """Fail unless some value of ``actual`` differs from ``reference`` by more than CHANGE_MIN. Outputs whose lengths
+    differ (virtual tokens kept in the output) are compared over the positions both have, the last ones; any other
+    shape difference fails with both shapes."""
+    if actual.shape != reference.shape:
+        if not (actual.dim() == reference.dim() >= 3 and _all_but_length(actual) == _all_but_length(reference)):
+            raise OracleFailure(f"{what}: shape {tuple(actual.shape)} cannot be compared with "
+                                f"{tuple(reference.shape)}")
+        common = min(actual.shape[1], reference.shape[1])
+        actual, reference = actual[:, -common:], reference[:, -common:]
     diff = float((actual.float() - reference.float()).abs().max())
     if diff <= CHANGE_MIN:
         raise OracleFailure(f"{what}: max |difference| {diff:.3g} <= {CHANGE_MIN:g}; the adapter had no effect")
