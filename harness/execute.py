@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from harness.cases import Case
 from harness.oracles import Property
 from harness.oracles.base import BaseUnusable, NotApplicable, NotRun, OracleFailure, Trial, setup
 from harness.outcomes import NETWORK_REASON, error_info, is_clean_rejection, mask, signature, tried_network
-from harness.results import Verdict
+from harness.quiet import capture_deprecations
+from harness.results import Deprecation, Verdict
 from harness.timeouts import CaseTimeout, time_limit
 from harness.versions import cell_name, installed
 
@@ -48,6 +50,13 @@ def _from_exception(case: Case, prop: str, exc: BaseException, start: float, **f
                     reason=str(exc)[:300] if outcome == "rejected" else "", **fields)
 
 
+@contextmanager
+def _step(timeout_s: float) -> Iterator[list[Deprecation]]:
+    """One judged step: under the time limit, with the deprecation notices it raises collected for its verdict."""
+    with capture_deprecations() as notices, time_limit(timeout_s):
+        yield notices
+
+
 def run_case(case: Case, properties: list[Property], timeout_s: float, *, pinned: bool = False,
              hook: TrialHook | None = None, starting: Callable[[str], None] | None = None) -> Iterator[Verdict]:
     """Verdicts for ``case``: first ``wrap``, then one per property (in order), as each finishes.
@@ -55,27 +64,28 @@ def run_case(case: Case, properties: list[Property], timeout_s: float, *, pinned
     announce = starting or (lambda name: None)
     announce("wrap")
     start = time.perf_counter()
-    extra = {"pinned": pinned}
+    extra: dict[str, Any] = {"pinned": pinned}
+    notices: list[Deprecation] = []
     try:
-        with time_limit(timeout_s):
+        with _step(timeout_s) as notices:
             trial = setup(case)
     except BaseUnusable as exc:
         why = f"the base model fails without peft ({exc}); see `python -m harness zoo --arch {case.arch.model_type}`"
-        yield _verdict(case, "wrap", "skip", start, reason=why, **extra)
+        yield _verdict(case, "wrap", "skip", start, reason=why, deprecations=tuple(notices), **extra)
         yield from _skips(case, properties, "the base model fails without peft", extra)
         return
     except Exception as exc:  # noqa: BLE001 - a setup failure is the wrap verdict
-        yield _from_exception(case, "wrap", exc, start, **extra)
+        yield _from_exception(case, "wrap", exc, start, deprecations=tuple(notices), **extra)
         yield from _skips(case, properties, "setup did not finish", extra)
         return
     wrapped = trial.wrapped
     if wrapped.outcome != "wrapped":
         assert wrapped.error is not None
-        yield _from_exception(case, "wrap", wrapped.error, start, **extra)
+        yield _from_exception(case, "wrap", wrapped.error, start, deprecations=tuple(notices), **extra)
     else:
         reason = "peft inferred the prompt geometry" if wrapped.geometry == "inferred" else \
             "peft could not infer the prompt geometry; wrapped with explicit num_layers/token_dim/num_attention_heads"
-        yield _verdict(case, "wrap", "pass", start, reason=reason, **extra)
+        yield _verdict(case, "wrap", "pass", start, reason=reason, deprecations=tuple(notices), **extra)
         if hook is not None:
             hook(trial)
     for prop in properties:
@@ -87,16 +97,17 @@ def run_case(case: Case, properties: list[Property], timeout_s: float, *, pinned
         if prop.tasks is not None and case.arch.task not in prop.tasks:
             yield _verdict(case, prop.name, "unsupported", start, reason=f"only for {', '.join(prop.tasks)}", **extra)
             continue
+        notices = []
         try:
-            with time_limit(timeout_s):
+            with _step(timeout_s) as notices:
                 prop.check(trial)
         except BaseUnusable as exc:
             why = f"the base model fails this call without peft ({exc})"
-            yield _verdict(case, prop.name, "skip", start, reason=why, **extra)
+            yield _verdict(case, prop.name, "skip", start, reason=why, deprecations=tuple(notices), **extra)
         except Exception as exc:  # noqa: BLE001 - every exception is an outcome
-            yield _from_exception(case, prop.name, exc, start, **extra)
+            yield _from_exception(case, prop.name, exc, start, deprecations=tuple(notices), **extra)
         else:
-            yield _verdict(case, prop.name, "pass", start, **extra)
+            yield _verdict(case, prop.name, "pass", start, deprecations=tuple(notices), **extra)
 
 
 def _skips(case: Case, properties: list[Property], why: str, extra: dict[str, Any]) -> Iterator[Verdict]:
