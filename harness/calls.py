@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from harness.archs.build import sample_inputs
 from harness.archs.strategies import ArchSpec
 from harness.archs.tasks import LabelKind, task
-from harness.caches import EMPTY_FORMS
+from harness.caches import cache_implementations, empty_forms
 
 Mask = Literal["absent", "ones", "left-pad", "right-pad", "holes"]
 GenMode = Literal["greedy", "sample", "beam"]
@@ -49,7 +49,7 @@ class CallSpec:
     use_cache: bool | None = None
     output_attentions: bool = False
     output_hidden_states: bool = False
-    #: "absent" or a key of harness.caches.EMPTY_FORMS
+    #: "absent" or a key of harness.caches.empty_forms()
     past: str = "absent"
     past_positional: bool = False
     #: multitask prompt tuning: one task id per row
@@ -65,19 +65,6 @@ class CallSpec:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CallSpec:
         return cls(**{**data, "generate": GenerateSpec(**data.get("generate", {}))})
-
-
-#: cache implementations that suit any decoder on CPU without extra packages or configuration
-PLAIN_CACHE_IMPLEMENTATIONS = ("static", "dynamic")
-
-
-def cache_implementations() -> tuple[str, ...]:
-    """The plain cache implementations the installed transformers' generate accepts."""
-    from transformers.generation import configuration_utils as gen_config
-
-    known = set(getattr(gen_config, "ALL_CACHE_IMPLEMENTATIONS", ()))
-    deprecated = set(getattr(gen_config, "DEPRECATED_STATIC_CACHE_IMPLEMENTATIONS", ()))
-    return tuple(c for c in PLAIN_CACHE_IMPLEMENTATIONS if c in known and c not in deprecated)
 
 
 @st.composite
@@ -117,7 +104,7 @@ def call_spec(arch: ArchSpec, num_tasks: int | None = None) -> st.SearchStrategy
             use_cache=draw(st.sampled_from((None, True, False))),
             output_attentions=draw(st.booleans()),
             output_hidden_states=draw(st.booleans()),
-            past=draw(st.sampled_from(("absent", *EMPTY_FORMS))),
+            past=draw(st.sampled_from(("absent", *empty_forms()))),
             past_positional=draw(st.booleans()),
             task_ids=draw(st.lists(st.integers(0, num_tasks - 1), min_size=batch, max_size=batch))
             if num_tasks else None,
