@@ -83,6 +83,8 @@ class _Recorder(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.seen: dict[tuple[str, str, str], Deprecation] = {}
+        #: every other warning message raised with a peft frame on the stack (peft saying what it ignores)
+        self.said: set[str] = set()
 
     def keep(self, category: str, message: str, issuer: str) -> None:
         frame = peft_frame(sys._getframe(1))
@@ -98,6 +100,19 @@ class _Recorder(logging.Handler):
     def showwarning(self, message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
         if issubclass(category, (FutureWarning, DeprecationWarning)):
             self.keep(category.__name__, str(message), _package(sys._getframe(1)))
+        elif len(self.said) < MAX_PER_STEP and peft_frame(sys._getframe(1)):
+            self.said.add(str(message))
+
+
+#: the captures in progress, innermost last
+_ACTIVE: list[_Recorder] = []
+
+
+def peft_warned(pattern: re.Pattern[str]) -> str:
+    """The first warning raised through peft so far in the current capture that matches ``pattern`` ("" if none,
+    or outside a capture): how an oracle learns that peft announced it ignores an argument."""
+    said = sorted(_ACTIVE[-1].said) if _ACTIVE else []
+    return next((message for message in said if pattern.search(message)), "")
 
 
 @contextmanager
@@ -110,6 +125,7 @@ def capture_deprecations() -> Iterator[list[Deprecation]]:
     saved = [(lg.level, lg.handlers[:], lg.propagate) for lg in loggers]
     _clear_warn_once()
     found: list[Deprecation] = []
+    _ACTIVE.append(recorder)
     try:
         for lg in loggers:
             lg.handlers, lg.propagate = [recorder], False
@@ -122,6 +138,7 @@ def capture_deprecations() -> Iterator[list[Deprecation]]:
         for lg, (level, handlers, propagate) in zip(loggers, saved, strict=True):
             lg.handlers, lg.propagate = handlers, propagate
             lg.setLevel(level)
+        _ACTIVE.remove(recorder)
         found.extend(recorder.seen.values())
 
 

@@ -26,7 +26,7 @@ from harness.timeouts import CaseTimeout
 GENERATING_TASKS = ("causal-lm", "seq2seq-lm", "image-text-to-text")
 
 
-def _is_seq2seq(trial: Trial) -> bool:
+def is_seq2seq(trial: Trial) -> bool:
     return bool(getattr(trial.built.config, "is_encoder_decoder", False))
 
 
@@ -46,7 +46,7 @@ def _eos_ids(trial: Trial) -> set[int]:
 
 
 def _new_tokens(trial: Trial, sequences: torch.Tensor, prompt_len: int) -> torch.Tensor:
-    return sequences if _is_seq2seq(trial) else sequences[:, prompt_len:]
+    return sequences if is_seq2seq(trial) else sequences[:, prompt_len:]
 
 
 def assert_same_tokens(trial: Trial, actual: torch.Tensor, expected: torch.Tensor, what: str,
@@ -74,7 +74,7 @@ def greedy_loop(trial: Trial, inputs: dict[str, torch.Tensor],
     Returns (tokens (batch, steps [+1 start token for seq2seq]), logits (batch, steps, vocab), top-2 margins)."""
     inputs = dict(inputs)
     batch = inputs["input_ids"].shape[0]
-    if _is_seq2seq(trial):
+    if is_seq2seq(trial):
         start = trial.built.model.generation_config.decoder_start_token_id
         if start is None:
             start = trial.built.config.decoder_start_token_id
@@ -93,7 +93,7 @@ def greedy_loop(trial: Trial, inputs: dict[str, torch.Tensor],
             if grow == "input_ids":
                 inputs["attention_mask"] = torch.cat([inputs["attention_mask"], torch.ones_like(token)], dim=1)
     tokens = torch.cat(new, dim=1)
-    if _is_seq2seq(trial):
+    if is_seq2seq(trial):
         tokens = torch.cat([inputs["decoder_input_ids"][:, :1], tokens], dim=1)
     logits = torch.stack(logits_per_step, dim=1)
     top = logits.topk(2, dim=-1).values
@@ -101,10 +101,10 @@ def greedy_loop(trial: Trial, inputs: dict[str, torch.Tensor],
 
 
 def _generate(trial: Trial, inputs: dict[str, torch.Tensor], steps: int, **options: Any) -> Any:
-    return _call_generate(trial, **inputs, max_new_tokens=steps, do_sample=False, num_beams=1, **options)
+    return call_generate(trial, **inputs, max_new_tokens=steps, do_sample=False, num_beams=1, **options)
 
 
-def _call_generate(trial: Trial, *args: Any, **kwargs: Any) -> Any:
+def call_generate(trial: Trial, *args: Any, **kwargs: Any) -> Any:
     """``trial.model.generate(*args, **kwargs)``. When it raises, a fresh base model gets the same call (without
     peft's ``task_ids``): if that raises too, the call says nothing about peft (:class:`BaseUnusable`)."""
     try:
@@ -137,7 +137,7 @@ def check_greedy_reference(trial: Trial) -> None:
     expected, expected_logits, margins = greedy_loop(trial, inputs, steps)
     out = _generate(trial, inputs, steps, return_dict_in_generate=True, output_logits=True)
     actual = _new_tokens(trial, out.sequences, inputs["input_ids"].shape[1])
-    offset = int(_is_seq2seq(trial))  # seq2seq sequences start with the decoder start token
+    offset = int(is_seq2seq(trial))  # seq2seq sequences start with the decoder start token
     if offset:
         margins = torch.cat([torch.full((margins.shape[0], 1), float("inf")), margins], dim=1)
     assert_same_tokens(trial, actual, expected, "generate vs greedy loop", margins)
@@ -171,7 +171,7 @@ def check_cache_on_off(trial: Trial) -> None:
 def check_split_generation(trial: Trial) -> None:
     """Generating n+m tokens ≡ generating n, then m more from the returned cache (same tokens)."""
     _require_generation(trial)
-    if _is_seq2seq(trial):
+    if is_seq2seq(trial):
         raise NotApplicable("continuing an encoder-decoder generation from its cache is not a public contract")
     spec = trial.case.call.generate
     total = max(2, spec.max_new_tokens)
@@ -208,7 +208,7 @@ def check_generate_options(trial: Trial) -> None:
     rows = trial.case.call.batch * spec.num_return_sequences
     if sequences.shape[0] != rows:
         raise OracleFailure(f"{sequences.shape[0]} sequences for {rows} expected rows")
-    generated = _new_tokens(trial, sequences, inputs["input_ids"].shape[1]).shape[1] - int(_is_seq2seq(trial))
+    generated = _new_tokens(trial, sequences, inputs["input_ids"].shape[1]).shape[1] - int(is_seq2seq(trial))
     if spec.return_dict_in_generate and spec.output_scores and len(out.scores) != generated:
         raise OracleFailure(f"{len(out.scores)} score entries for {generated} new tokens")
     again = _seeded_generate(trial, inputs, spec.positional, options)
@@ -235,8 +235,8 @@ def _seeded_generate(trial: Trial, inputs: dict[str, torch.Tensor], positional: 
     torch.manual_seed(trial.case.call.seed)
     args = dict(inputs)
     if positional:
-        return _call_generate(trial, args.pop("input_ids"), **args, **options)
-    return _call_generate(trial, **args, **options)
+        return call_generate(trial, args.pop("input_ids"), **args, **options)
+    return call_generate(trial, **args, **options)
 
 
 PROPERTIES = (
