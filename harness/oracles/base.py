@@ -64,6 +64,13 @@ class Trial:
         """A fresh base model with the same weights (same spec, same seed)."""
         return B.build(self.case.arch)
 
+    def on_base(self) -> Trial:
+        """The same case judged on a fresh plain base model (no peft inputs such as task ids): where an oracle's
+        reference semantics are the model's own, the base model shows whether a case can hold at all."""
+        built = self.rebuild_base()
+        inputs = {k: v for k, v in self.inputs.items() if k != "task_ids"}
+        return Trial(self.case, built, inputs, self.base_out, self.wrapped, model=built.model)
+
 
 class BaseUnusable(Exception):
     """The base model itself does not build or run here: a zoo gap, not a compatibility verdict."""

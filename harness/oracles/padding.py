@@ -163,10 +163,8 @@ def check_padded_generation(trial: Trial) -> None:
         raise NotApplicable(f"{trial.task} models do not generate")
     batch = padded_batch(trial, "left")
     steps = trial.case.call.generate.max_new_tokens
-    base = trial.rebuild_base()
-    base_trial = Trial(trial.case, base, trial.inputs, trial.base_out, trial.wrapped, model=base.model)
     try:
-        _generation_mismatch(base_trial, batch, steps)
+        _generation_mismatch(trial.on_base(), batch, steps)
     except OracleFailure as exc:
         raise NotApplicable(f"the base model does not generate padding-invariantly itself: {exc}") from exc
     _generation_mismatch(trial, batch, steps)
