@@ -156,11 +156,17 @@ def _class_form(name: str, class_name: str) -> EmptyForm:
     return EmptyForm(name, lambda config, batch, max_len: construct(_cache_class(class_name), config, batch, max_len))
 
 
+def _offsets_queries(cls: type) -> bool:
+    """Whether ``cls`` shifts query positions against its keys (its own ``get_query_offset``)."""
+    return "get_query_offset" in vars(cls)
+
+
 @functools.cache
 def empty_forms() -> dict[str, EmptyForm]:
     """Empty starting caches, keyed by the name calls draw: none, the dynamic, static and encoder-decoder caches,
     then one form per further cache class the installed transformers has that runs here (HybridCache,
-    SlidingWindowCache, …; named after the class)."""
+    SlidingWindowCache, …; named after the class), except caches that offset the queries by design (an MtpCache
+    or DFlashCache serves multi-token or speculative decoding: with it, even the base model answers differently)."""
     forms = [
         EmptyForm("none", lambda config, batch, max_len: None, suits="any"),
         _class_form("dynamic-empty", "DynamicCache"),
@@ -170,7 +176,7 @@ def empty_forms() -> dict[str, EmptyForm]:
     cache_utils = _cache_utils()
     for name, cls in sorted(vars(cache_utils).items()):
         if inspect.isclass(cls) and issubclass(cls, cache_utils.Cache) and name not in _NAMED_ELSEWHERE \
-                and runs_here(name):
+                and runs_here(name) and not _offsets_queries(cls):
             forms.append(_class_form(name, name))
     return {f.name: f for f in forms}
 

@@ -19,6 +19,7 @@ from harness.archs.tasks import task
 from harness.oracles.base import (
     CHANGE_MIN,
     PATH_ATOL,
+    BaseUnusable,
     NotApplicable,
     OracleFailure,
     Property,
@@ -134,31 +135,60 @@ def check_padding_invariance(trial: Trial) -> None:
     """On a left- and on a right-padded batch (left: with the positions the mask implies, where the model takes
     position ids), each row's real positions get the logits that row gets alone, unpadded (PATH_ATOL: masked
     attention over padding is another code path, same arithmetic). Unsupported where the plain base model is not
-    invariant itself, where peft announces that it ignores the position ids, or where the base model given
-    embeddings (as prompt methods pass them) is not invariant either."""
+    invariant itself, where the base model given embeddings (as prompt methods pass them) is not invariant either,
+    and on the left where peft announces that it ignores the position ids or puts virtual tokens in front of the
+    padding (see _left_padding_excuse)."""
     base = trial.rebuild_base().model
     for side in ("right", "left"):
         batch = padded_batch(trial, side)
-        base_problem = _padding_mismatch(trial, base, batch)
+        try:
+            base_problem = _padding_mismatch(trial, base, batch)
+        except Exception as exc:  # noqa: BLE001 - the reason the verdict is a skip
+            raise BaseUnusable(f"padded batch: {type(exc).__name__}: {exc}"[:300]) from exc
         if base_problem:
             raise NotApplicable(f"the base model is not padding-invariant itself: {base_problem}")
-        problem = _padding_mismatch(trial, trial.model, batch)
+        try:
+            problem = _padding_mismatch(trial, trial.model, batch)
+        except Exception as exc:
+            _unless_base_embeds_fail(trial, base, batch, exc)
+            raise
         if not problem:
             continue
-        ignored = peft_warned(_IGNORES_POSITIONS)
-        if ignored and side == "left":
-            raise NotApplicable(f"peft ignores position ids for this method ({ignored!r}), so left padding moves the "
-                                f"text against its virtual tokens: {problem}")
+        excuse = _left_padding_excuse(trial) if side == "left" else ""
+        if excuse:
+            raise NotApplicable(f"{excuse}: {problem}")
         if _padding_mismatch(trial, base, batch, embeds=True):
             raise NotApplicable(f"the base model given embeddings (as peft passes them) is not padding-invariant "
                                 f"either: {problem}")
         raise OracleFailure(problem)
 
 
+def _unless_base_embeds_fail(trial: Trial, base: torch.nn.Module, batch: Batch, exc: Exception) -> None:
+    """Raise BaseUnusable when the base model, given embeddings as peft passes them, refuses the padded batch too
+    (a classifier that needs end-of-sequence tokens among the ids, say): then ``exc`` says nothing about peft."""
+    try:
+        _padding_mismatch(trial, base, batch, embeds=True)
+    except Exception as base_exc:  # noqa: BLE001 - the reason the verdict is a skip
+        raise BaseUnusable(f"padded batch as embeddings: {type(base_exc).__name__}: {base_exc}"[:300]) from exc
+
+
+def _left_padding_excuse(trial: Trial) -> str:
+    """Why left padding may change this wrapped model's answer by design ("" if nothing excuses it): peft announced
+    that it ignores the position ids, or it puts virtual tokens in front of the padding (the pad count then changes
+    their distance to the text under relative positions, and what a sliding window holds)."""
+    ignored = peft_warned(_IGNORES_POSITIONS)
+    if ignored:
+        return f"peft ignores position ids for this method ({ignored!r})"
+    config = getattr(trial.model, "active_peft_config", None)
+    if getattr(config, "num_virtual_tokens", 0):
+        return "peft puts its virtual tokens in front of the left padding, so the pad count moves them against the text"
+    return ""
+
+
 def check_padded_generation(trial: Trial) -> None:
     """Greedy ``generate`` on a left-padded batch gives each row the tokens it gets alone (ties, where the lone
     run's top-2 logit margin is below TIE_MARGIN, excepted). Unsupported where the plain base model does not
-    generate padding-invariantly itself."""
+    generate padding-invariantly itself, and where a difference is excused by design (see _left_padding_excuse)."""
     if not hasattr(trial.model, "generate") or trial.task not in GENERATING_TASKS:
         raise NotApplicable(f"{trial.task} models do not generate")
     batch = padded_batch(trial, "left")
@@ -167,7 +197,13 @@ def check_padded_generation(trial: Trial) -> None:
         _generation_mismatch(trial.on_base(), batch, steps)
     except OracleFailure as exc:
         raise NotApplicable(f"the base model does not generate padding-invariantly itself: {exc}") from exc
-    _generation_mismatch(trial, batch, steps)
+    try:
+        _generation_mismatch(trial, batch, steps)
+    except OracleFailure as exc:
+        excuse = _left_padding_excuse(trial)
+        if excuse:
+            raise NotApplicable(f"{excuse}: {exc}") from exc
+        raise
 
 
 def _generation_mismatch(trial: Trial, batch: Batch, steps: int) -> None:

@@ -40,9 +40,11 @@ def _under(name: str, module_path: str, relative: str) -> bool:
 def check_trainable_set(trial: Trial) -> None:
     """The parameters with ``requires_grad`` are exactly what peft promises: adapter parameters only (none of the
     base model's own), including a trainable copy of every parameter of each ``modules_to_save`` module (for
-    classification, peft's default head names). One Adam step (lr LEARNING_RATE) on the task's loss changes every
-    parameter of those head copies and at least one prompt parameter (rows of tasks or virtual tokens a batch does
-    not use get no gradient, by design), and changes no frozen parameter at all (exact comparison)."""
+    classification, peft's default head names). One Adam step (lr LEARNING_RATE) on the task's loss moves each head
+    copy, changes every head parameter that got a gradient (a span head's bias gets none by design: a constant added
+    to every position's logit leaves the softmax unchanged), moves at least one prompt parameter (rows of tasks or
+    virtual tokens a batch does not use get no gradient, by design), and changes no frozen parameter at all (exact
+    comparison)."""
     if trial.case.method.inference_mode:
         raise NotApplicable("inference_mode freezes the adapter")
     targets = labels(task(trial.task).labels, trial.inputs, trial.built.config,
@@ -59,19 +61,20 @@ def check_trainable_set(trial: Trial) -> None:
     if trainable - adapter:
         leaked = sorted(trainable - adapter)
         raise OracleFailure(f"{len(leaked)} base-model parameter(s) are trainable, e.g. {leaked[0]}")
-    heads = promised_heads(trial)
-    copies: set[str] = set()
-    for path, relatives in heads.items():
+    heads: dict[str, set[str]] = {}
+    for path, relatives in promised_heads(trial).items():
         for rel in relatives:
             found = {n for n in trainable if _under(n, path, rel)}
             if not found:
                 raise OracleFailure(f"modules_to_save promises {path} trainable, but no trainable copy of its "
                                     f"{rel} exists (the head would stay frozen)")
-            copies |= found
+            heads.setdefault(path, set()).update(found)
+    copies = set().union(*heads.values())
     before = {n: p.detach().clone() for n, p in params.items()}
     try:
         _one_step(trial, model, [params[n] for n in sorted(trainable)], targets)
         changed = {n for n, p in params.items() if not torch.equal(p.detach(), before[n])}
+        graded = {n for n, p in params.items() if p.grad is not None and bool(p.grad.abs().sum() > 0)}
     finally:
         with torch.no_grad():
             for n, p in params.items():
@@ -81,9 +84,12 @@ def check_trainable_set(trial: Trial) -> None:
     moved_frozen = sorted(changed - trainable)
     if moved_frozen:
         raise OracleFailure(f"one step changed {len(moved_frozen)} frozen parameter(s), e.g. {moved_frozen[0]}")
-    still = sorted(copies - changed)
+    still = sorted((copies & graded) - changed)
     if still:
-        raise OracleFailure(f"one step left {len(still)} trainable head parameter(s) unchanged, e.g. {still[0]}")
+        raise OracleFailure(f"one step left {len(still)} head parameter(s) with a gradient unchanged, e.g. {still[0]}")
+    unmoved = sorted(path for path, names in heads.items() if not names & changed)
+    if unmoved:
+        raise OracleFailure(f"one step did not move the promised head {unmoved[0]} at all")
     if trainable - copies and not (trainable - copies) & changed:
         raise OracleFailure(f"one step changed none of the {len(trainable - copies)} prompt parameter(s)")
 
