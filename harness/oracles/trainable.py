@@ -41,10 +41,10 @@ def check_trainable_set(trial: Trial) -> None:
     """The parameters with ``requires_grad`` are exactly what peft promises: adapter parameters only (none of the
     base model's own), including a trainable copy of every parameter of each ``modules_to_save`` module (for
     classification, peft's default head names). One Adam step (lr LEARNING_RATE) on the task's loss moves each head
-    copy, changes every head parameter that got a gradient (a span head's bias gets none by design: a constant added
-    to every position's logit leaves the softmax unchanged), moves at least one prompt parameter (rows of tasks or
-    virtual tokens a batch does not use get no gradient, by design), and changes no frozen parameter at all (exact
-    comparison)."""
+    copy, changes every trainable parameter that got a gradient, and changes no frozen parameter at all (exact
+    comparison). Some trainable parameters get no gradient by design: a span head's bias (a constant added to every
+    position's logit leaves the softmax unchanged), rows of tasks a batch does not use, virtual tokens outside a
+    sliding window; whether the prompt matters at all is adapter-matters' claim."""
     if trial.case.method.inference_mode:
         raise NotApplicable("inference_mode freezes the adapter")
     targets = labels(task(trial.task).labels, trial.inputs, trial.built.config,
@@ -69,7 +69,6 @@ def check_trainable_set(trial: Trial) -> None:
                 raise OracleFailure(f"modules_to_save promises {path} trainable, but no trainable copy of its "
                                     f"{rel} exists (the head would stay frozen)")
             heads.setdefault(path, set()).update(found)
-    copies = set().union(*heads.values())
     before = {n: p.detach().clone() for n, p in params.items()}
     try:
         _one_step(trial, model, [params[n] for n in sorted(trainable)], targets)
@@ -84,14 +83,12 @@ def check_trainable_set(trial: Trial) -> None:
     moved_frozen = sorted(changed - trainable)
     if moved_frozen:
         raise OracleFailure(f"one step changed {len(moved_frozen)} frozen parameter(s), e.g. {moved_frozen[0]}")
-    still = sorted((copies & graded) - changed)
+    still = sorted((trainable & graded) - changed)
     if still:
-        raise OracleFailure(f"one step left {len(still)} head parameter(s) with a gradient unchanged, e.g. {still[0]}")
+        raise OracleFailure(f"one step left {len(still)} parameter(s) with a gradient unchanged, e.g. {still[0]}")
     unmoved = sorted(path for path, names in heads.items() if not names & changed)
     if unmoved:
         raise OracleFailure(f"one step did not move the promised head {unmoved[0]} at all")
-    if trainable - copies and not (trainable - copies) & changed:
-        raise OracleFailure(f"one step changed none of the {len(trainable - copies)} prompt parameter(s)")
 
 
 def _one_step(trial: Trial, model: torch.nn.Module, trainable: list[torch.nn.Parameter],
