@@ -16,18 +16,9 @@ from typing import Literal
 import torch
 
 from harness.archs.tasks import task
-from harness.oracles.base import (
-    CHANGE_MIN,
-    PATH_ATOL,
-    BaseUnusable,
-    NotApplicable,
-    OracleFailure,
-    Property,
-    Trial,
-    assert_close,
-    main_output,
-)
-from harness.oracles.generation import GENERATING_TASKS, call_generate, is_seq2seq, assert_same_tokens
+from harness.oracles.base import CHANGE_MIN, PATH_ATOL, BaseUnusable, NotApplicable, OracleFailure, Property, Trial
+from harness.oracles.base import assert_close, main_output
+from harness.oracles.generation import GENERATING_TASKS, assert_same_tokens, call_generate, is_seq2seq
 from harness.quiet import peft_warned
 
 Side = Literal["left", "right"]
