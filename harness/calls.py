@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from harness.archs.build import sample_inputs
 from harness.archs.strategies import ArchSpec
 from harness.archs.tasks import LabelKind, task
-from harness.caches import EMPTY_FORMS
+from harness.caches import cache_implementations, empty_forms
 
 Mask = Literal["absent", "ones", "left-pad", "right-pad", "holes"]
 T = TypeVar("T")
@@ -55,7 +55,7 @@ class CallSpec:
     use_cache: bool | None = None
     output_attentions: bool = False
     output_hidden_states: bool = False
-    #: "absent" or a key of harness.caches.EMPTY_FORMS
+    #: "absent" or a key of harness.caches.empty_forms()
     past: str = "absent"
     past_positional: bool = False
     #: multitask prompt tuning: one task id per row
@@ -71,19 +71,6 @@ class CallSpec:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CallSpec:
         return cls(**{**data, "generate": GenerateSpec(**data.get("generate", {}))})
-
-
-#: cache implementations that suit any decoder on CPU without extra packages or configuration
-PLAIN_CACHE_IMPLEMENTATIONS = ("static", "dynamic")
-
-
-def cache_implementations() -> tuple[str, ...]:
-    """The plain cache implementations the installed transformers' generate accepts."""
-    from transformers.generation import configuration_utils as gen_config
-
-    known = set(getattr(gen_config, "ALL_CACHE_IMPLEMENTATIONS", ()))
-    deprecated = set(getattr(gen_config, "DEPRECATED_STATIC_CACHE_IMPLEMENTATIONS", ()))
-    return tuple(c for c in PLAIN_CACHE_IMPLEMENTATIONS if c in known and c not in deprecated)
 
 
 def opened(options: Sequence[T], opening: int, slot: str) -> st.SearchStrategy[T]:
@@ -126,12 +113,14 @@ def generate_spec(opening: int = 0) -> st.SearchStrategy[GenerateSpec]:
     return spec()
 
 
-#: the call fields drawn from a fixed set of options (``opened``), in drawing order
-_CHOICES: dict[str, tuple[Any, ...]] = {
-    "embeds": FLAGS, "mask": ("absent", "ones", "left-pad", "right-pad", "holes"), "position_ids": FLAGS,
-    "token_type_ids": FLAGS, "labels": FLAGS, "use_cache": (None, True, False), "output_attentions": FLAGS,
-    "output_hidden_states": FLAGS, "past": ("absent", *EMPTY_FORMS), "past_positional": FLAGS,
-}
+def _choices() -> dict[str, tuple[Any, ...]]:
+    """The call fields drawn from a fixed set of options (``opened``), in drawing order; the cache forms are those
+    the installed transformers has (``caches.empty_forms``)."""
+    return {
+        "embeds": FLAGS, "mask": ("absent", "ones", "left-pad", "right-pad", "holes"), "position_ids": FLAGS,
+        "token_type_ids": FLAGS, "labels": FLAGS, "use_cache": (None, True, False), "output_attentions": FLAGS,
+        "output_hidden_states": FLAGS, "past": ("absent", *empty_forms()), "past_positional": FLAGS,
+    }
 
 
 @functools.cache
@@ -140,7 +129,7 @@ def call_spec(num_tasks: int | None = None, opening: int = 0) -> st.SearchStrate
     (``opened``). Cached: one strategy per (num_tasks, opening), reused by every example."""
     batches = opened(range(1, 4), opening, "batch")
     lengths = opened(range(1, 9), opening, "length")
-    choices = {name: opened(options, opening, name) for name, options in _CHOICES.items()}
+    choices = {name: opened(options, opening, name) for name, options in _choices().items()}
     generates = generate_spec(opening)
 
     @st.composite
@@ -238,5 +227,6 @@ def labels(kind: LabelKind, inputs: dict[str, torch.Tensor], config: Any, gen: t
     if kind == "token-class":
         return {"labels": torch.randint(0, num_labels, (batch, length), generator=gen)}
     if kind == "span":
-        return {name: torch.randint(0, length, (batch,), generator=gen) for name in ("start_positions", "end_positions")}
+        return {name: torch.randint(0, length, (batch,), generator=gen)
+                for name in ("start_positions", "end_positions")}
     return {}

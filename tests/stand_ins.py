@@ -105,3 +105,47 @@ class RefusesToGenerate(Faithful):
 
     def generate(self, *args: Any, **kwargs: Any) -> Any:
         raise ValueError("`decoder_start_token_id` or `bos_token_id` has to be defined")
+
+
+class FreezesHeadCopy(Faithful):
+    """The ``modules_to_save`` copy of the classification head is left frozen: training moves the prompt only."""
+
+    def __init__(self, inner: Any) -> None:
+        super().__init__(inner)
+        for name, param in inner.named_parameters():
+            if ".modules_to_save." in name:
+                param.requires_grad_(False)
+
+
+class ThawsBaseParameter(Faithful):
+    """One base-model parameter (the input embedding table) is left trainable: training leaks into the base."""
+
+    def __init__(self, inner: Any) -> None:
+        super().__init__(inner)
+        inner.get_input_embeddings().weight.requires_grad_(True)
+
+
+class AttendsPadding(Faithful):
+    """The attention mask is dropped on the way in: padding is attended as if it were text."""
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("attention_mask") is not None:
+            kwargs["attention_mask"] = torch.ones_like(kwargs["attention_mask"])
+        return self.inner(*args, **kwargs)
+
+
+class ReversesExplicitPositions(Faithful):
+    """Explicit position ids arrive reversed (a mangled offset): the text is read back to front."""
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("position_ids") is not None:
+            kwargs["position_ids"] = kwargs["position_ids"].flip(-1)
+        return self.inner(*args, **kwargs)
+
+
+class SilentlyDropsPositions(Faithful):
+    """Explicit position ids are dropped without a word."""
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.pop("position_ids", None)
+        return self.inner(*args, **kwargs)

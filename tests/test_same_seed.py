@@ -1,6 +1,9 @@
-"""Speed work changes where the time goes, never a verdict: the cases of a run recorded before the warm workers
-(2026-12-01, commit c605c75; one file per installed version pair) get, verdict for verdict, the same outcome and
-signature when the supervisor replays them through today's workers."""
+"""Speed work changes where the time goes, never a verdict: the cases of a recorded run (one file per installed
+version pair; its ``recorded`` field says when) get, verdict for verdict, the same outcome and signature when the
+supervisor replays them through today's workers. First recorded before the warm workers (commit c605c75) and held
+through them; recorded again when the issue-12 oracles changed what some properties judge (adapter-matters no longer
+crashes on outputs of different lengths, empty-cache covers every cache class), so that it guards the speed work
+from there on."""
 
 from __future__ import annotations
 

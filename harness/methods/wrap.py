@@ -63,6 +63,8 @@ class WrapResult:
     error: BaseException | None = None
     #: ids of the parameters the adapter added (everything else belongs to the base model)
     adapter_params: list[str] = field(default_factory=list)
+    #: peft's refusal to infer the geometry (``geometry == "explicit"``): what a user without explicit values gets
+    inference_error: BaseException | None = None
 
 
 def drawn_layers(spec: ArchSpec) -> int:
@@ -133,22 +135,24 @@ def wrap(built: Built, spec: MethodSpec) -> WrapResult:
 
     base_ids = {id(p) for p in built.model.parameters()}
     geometry: Geometry = "inferred"
+    refusal: ValueError | None = None
     try:
         try:
             model = get_peft_model(built.model, make_config(spec, built.spec.task))
         except ValueError as exc:
             if not _NOT_INFERABLE.search(str(exc)):
                 raise
-            geometry = "explicit"
+            geometry, refusal = "explicit", exc
             config = make_config(spec, built.spec.task, explicit_geometry(built.config))
             model = get_peft_model(built.model, config)
     except Exception as exc:  # noqa: BLE001 - every failure is an outcome
-        return WrapResult("rejected" if is_clean_rejection(exc) else "crashed", geometry, error=exc)
+        return WrapResult("rejected" if is_clean_rejection(exc) else "crashed", geometry, error=exc,
+                          inference_error=refusal)
     model.eval()
     adapter = [n for n, p in model.named_parameters() if id(p) not in base_ids]
     if spec.perturb:
         perturb(model, adapter, spec.perturb_seed)
-    return WrapResult("wrapped", geometry, model, adapter_params=adapter)
+    return WrapResult("wrapped", geometry, model, adapter_params=adapter, inference_error=refusal)
 
 
 def perturb(model: torch.nn.Module, names: list[str], seed: int, scale: float = PERTURB_SCALE) -> None:

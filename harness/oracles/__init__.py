@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from harness.oracles import adapter, forward, generation, multimodal
+from harness.oracles import adapter, forward, generation, multimodal, padding, trainable, wrapping
 from harness.oracles.base import Property
 
 #: every property, in the order a case is judged (those that mutate the model — training — last)
 PROPERTIES: dict[str, Property] = {
-    p.name: p for p in (*forward.PROPERTIES, *generation.PROPERTIES, *multimodal.PROPERTIES, *adapter.PROPERTIES)
+    p.name: p for p in (*wrapping.PROPERTIES, *forward.PROPERTIES, *generation.PROPERTIES, *padding.PROPERTIES,
+                        *multimodal.PROPERTIES, *adapter.PROPERTIES, *trainable.PROPERTIES)
 }
 
 

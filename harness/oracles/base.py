@@ -35,6 +35,10 @@ class NotApplicable(Exception):
     """The property is meaningless for this case (by design); the message is the reason."""
 
 
+class NotRun(Exception):
+    """The property could not be judged for this case (an earlier step decided it); the message is the reason."""
+
+
 @dataclass
 class Trial:
     """A case set up for judging: the base model's reference output, and the wrapped model."""
@@ -59,6 +63,13 @@ class Trial:
     def rebuild_base(self) -> B.Built:
         """A fresh base model with the same weights (same spec, same seed)."""
         return B.build(self.case.arch)
+
+    def on_base(self) -> Trial:
+        """The same case judged on a fresh plain base model (no peft inputs such as task ids): where an oracle's
+        reference semantics are the model's own, the base model shows whether a case can hold at all."""
+        built = self.rebuild_base()
+        inputs = {k: v for k, v in self.inputs.items() if k != "task_ids"}
+        return Trial(self.case, built, inputs, self.base_out, self.wrapped, model=built.model)
 
 
 class BaseUnusable(Exception):
@@ -136,7 +147,21 @@ def assert_close(actual: torch.Tensor, expected: torch.Tensor, atol: float, what
         raise OracleFailure(f"{what}: max |difference| {worst:.3g} > {atol:g} at {where}")
 
 
+def _all_but_length(tensor: torch.Tensor) -> tuple[int, ...]:
+    """The shape of a (batch, seq, ...) tensor (span logits: (batch, seq)) without its sequence length."""
+    return (tensor.shape[0], *tensor.shape[2:])
+
+
 def assert_changed(actual: torch.Tensor, reference: torch.Tensor, what: str) -> None:
+    """Fail unless some value of ``actual`` differs from ``reference`` by more than CHANGE_MIN. Outputs whose lengths
+    differ (virtual tokens kept in the output) are compared over the positions both have, the last ones; any other
+    shape difference fails with both shapes."""
+    if actual.shape != reference.shape:
+        if not (actual.dim() == reference.dim() >= 2 and _all_but_length(actual) == _all_but_length(reference)):
+            raise OracleFailure(f"{what}: shape {tuple(actual.shape)} cannot be compared with "
+                                f"{tuple(reference.shape)}")
+        common = min(actual.shape[1], reference.shape[1])
+        actual, reference = actual[:, -common:], reference[:, -common:]
     diff = float((actual.float() - reference.float()).abs().max())
     if diff <= CHANGE_MIN:
         raise OracleFailure(f"{what}: max |difference| {diff:.3g} <= {CHANGE_MIN:g}; the adapter had no effect")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from harness.caches import EMPTY_FORMS, PREFILLED_FORMS, FormUnavailable, cache_length
+from harness.caches import FormUnavailable, PrefilledForm, cache_length, empty_forms, prefilled_forms
 from harness.oracles.base import (
     PATH_ATOL,
     SAME_ATOL,
@@ -46,7 +46,7 @@ _ABSENT = object()
 def _drawn_past(trial: Trial) -> object:
     """The drawn empty cache for this model, or _ABSENT (not drawn, unsuited, or not available here)."""
     call = trial.case.call
-    form = EMPTY_FORMS.get(call.past)
+    form = empty_forms().get(call.past)
     is_enc_dec = bool(getattr(trial.built.config, "is_encoder_decoder", False))
     if form is None or form.suits not in ("any", "encoder-decoder" if is_enc_dec else "decoder"):
         return _ABSENT
@@ -82,9 +82,10 @@ def check_forward(trial: Trial) -> None:
 
 def check_empty_cache(trial: Trial) -> None:
     """Passing an empty cache gives the same output as passing none: every empty form the installed transformers
-    can make for this model (``None``, an empty DynamicCache, a fresh StaticCache, an empty EncoderDecoderCache),
-    by keyword and, where the wrapped forward declares the parameter, positionally; only forms the plain base
-    model accepts. Tolerance PATH_ATOL: a static cache takes another code path."""
+    can make for this model (``None``, an empty DynamicCache, a fresh StaticCache, an empty EncoderDecoderCache, and
+    every other cache class it has: HybridCache, SlidingWindowCache, …), by keyword and, where the wrapped forward
+    declares the parameter, positionally; only forms the plain base model accepts. Tolerance PATH_ATOL: a static
+    cache takes another code path."""
     call = trial.case.call
     is_enc_dec = bool(getattr(trial.built.config, "is_encoder_decoder", False))
     suits = ("any", "encoder-decoder" if is_enc_dec else "decoder")
@@ -92,13 +93,16 @@ def check_empty_cache(trial: Trial) -> None:
     with torch.no_grad():
         reference = main_output(trial.model(**inputs))
     base = trial.rebuild_base().model
-    for form in EMPTY_FORMS.values():
+    base_inputs = {k: v for k, v in inputs.items() if k != "task_ids"}
+    with torch.no_grad():
+        base_reference = main_output(base(**base_inputs))
+    for form in empty_forms().values():
         if form.suits not in suits:
             continue
         for positional in (False, True):
             try:
                 past = form.make(trial.built.config, call.batch, 64)
-                base_accepts(base, inputs, past, positional)
+                base_accepts(base, inputs, past, positional, base_reference)
                 past = form.make(trial.built.config, call.batch, 64)
             except FormUnavailable:
                 break
@@ -119,10 +123,12 @@ def check_positional(trial: Trial) -> None:
 
 
 def check_prefilled_cache(trial: Trial) -> None:
-    """Cached ≡ uncached: a forward over the tail of the input, given the cache a forward over its head returned
-    (as returned, as legacy tuples, as a DynamicCache), gives the one-shot forward's logits for the tail
-    (PATH_ATOL). Only forms the plain base model accepts are tried; one that then raises decides the outcome
-    (``rejected`` if the refusal explains itself)."""
+    """Cached ≡ uncached: a forward over the tail of the input, given the cache a forward over its head returned,
+    gives the one-shot forward's logits for the tail (PATH_ATOL: another code path, same arithmetic). Cache forms:
+    as returned, as legacy tuples, as a DynamicCache, and every empty cache object the installed transformers can
+    make (StaticCache, HybridCache, SlidingWindowCache, …) handed to the head forward and filled there; the tail
+    gets it by keyword and positionally. Only forms the plain base model accepts are tried; one that then raises
+    decides the outcome (``rejected`` if the refusal explains itself)."""
     call = trial.case.call
     inputs = trial.model_inputs()
     if "input_ids" not in inputs or inputs["input_ids"].shape[1] < 2:
@@ -140,24 +146,44 @@ def check_prefilled_cache(trial: Trial) -> None:
             raise NotApplicable("the method prepends virtual tokens on every forward; a continuation forward is "
                                 "outside its contract (generate covers it)")
         base = trial.rebuild_base().model
-        for name, convert in PREFILLED_FORMS.items():
-            try:
-                base_head = base(**_split(inputs, 0, k), use_cache=True)
-                base_accepts(base, _tail_inputs(inputs, k), convert(base_head.past_key_values, trial.built.config))
-            except FormUnavailable:
-                continue
-            # a fresh head pass per form: caches are mutated in place by the tail pass
-            head = trial.model(**_split(inputs, 0, k), use_cache=True)
-            if getattr(head, "past_key_values", None) is None:
-                raise OracleFailure("use_cache=True returned no past_key_values")
-            try:
-                past = convert(head.past_key_values, trial.built.config)
-            except FormUnavailable:
-                continue
-            held = cache_length(past)
-            tail = trial.model(**_tail_inputs(inputs, k), past_key_values=past, use_cache=True)
-            assert_close(main_output(tail), one_shot[:, k:], PATH_ATOL,
-                         f"tail logits from a {name} cache ({held} positions) vs one-shot")
+        base_one_shot = main_output(base(**{n: v for n, v in inputs.items() if n != "task_ids"}))
+        for form in prefilled_forms().values():
+            for positional in (False, True):
+                try:
+                    base_past = _prefill(base, trial, inputs, k, form)
+                    base_accepts(base, _tail_inputs(inputs, k), base_past, positional, base_one_shot[:, k:])
+                except FormUnavailable:
+                    break
+                try:  # a fresh head pass per form: caches are mutated in place by the tail pass
+                    past = _prefill(trial.model, trial, inputs, k, form, base_model=False)
+                except FormUnavailable:
+                    break
+                held = cache_length(past)
+                tail = call_with_past(trial.model, _tail_inputs(inputs, k), past, positional, use_cache=True)
+                how = "positional" if positional else "keyword"
+                assert_close(main_output(tail), one_shot[:, k:], PATH_ATOL,
+                             f"tail logits from a {form.name} cache ({held} positions, {how}) vs one-shot")
+
+
+def _prefill(model: torch.nn.Module, trial: Trial, inputs: dict[str, torch.Tensor], k: int, form: PrefilledForm,
+             base_model: bool = True) -> object:
+    """The cache ``model``'s forward over the first ``k`` positions leaves, in ``form``. For the base model any
+    refusal makes the form unavailable; for the wrapped model only the conversion may."""
+    config, batch = trial.built.config, trial.case.call.batch
+    try:
+        start = {} if form.start is None else {"past_key_values": form.start.make(config, batch, 64)}
+        head = model(**_split(inputs, 0, k), **start, use_cache=True)
+    except FormUnavailable:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the base model's refusal rules the form out; peft's is an outcome
+        if not base_model:
+            raise
+        raise FormUnavailable(f"the base model refuses it: {type(exc).__name__}: {exc}"[:200]) from exc
+    if getattr(head, "past_key_values", None) is None:
+        if base_model:
+            raise FormUnavailable("the base model returns no cache")
+        raise OracleFailure("use_cache=True returned no past_key_values")
+    return form.convert(head.past_key_values, config)
 
 
 def _tail_inputs(inputs: dict[str, torch.Tensor], k: int) -> dict[str, torch.Tensor]:
@@ -169,15 +195,22 @@ def _tail_inputs(inputs: dict[str, torch.Tensor], k: int) -> dict[str, torch.Ten
 
 
 def base_accepts(base: torch.nn.Module, inputs: dict[str, torch.Tensor], past: object,
-                 positional: bool = False) -> None:
-    """Raise FormUnavailable unless the plain base model runs with this cache: forms transformers itself no longer
-    takes (legacy tuples in recent versions) are not peft's to honour."""
+                 positional: bool = False, expected: torch.Tensor | None = None) -> None:
+    """Raise FormUnavailable unless the plain base model runs with this cache and, given ``expected`` (its own
+    output without the cache), agrees with it (PATH_ATOL): forms transformers itself no longer takes (legacy tuples
+    in recent versions), and special-purpose caches that change the base model's answer by design (an MtpCache
+    offsets query positions), are not peft's to honour."""
     base_inputs = {k: v for k, v in inputs.items() if k != "task_ids"}
     try:
         with torch.no_grad():
-            call_with_past(base, base_inputs, past, positional, use_cache=True)
+            out = call_with_past(base, base_inputs, past, positional, use_cache=True)
     except Exception as exc:  # noqa: BLE001 - any refusal by the base model rules the form out
         raise FormUnavailable(f"the base model refuses it: {type(exc).__name__}: {exc}"[:200]) from exc
+    if expected is not None:
+        try:
+            assert_close(main_output(out), expected, PATH_ATOL, "the base model with this cache vs without")
+        except OracleFailure as exc:
+            raise FormUnavailable(f"not a plain cache for this model: {exc}") from exc
 
 
 def _split(inputs: dict[str, torch.Tensor], start: int, stop: int) -> dict[str, torch.Tensor]:

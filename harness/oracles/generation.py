@@ -1,12 +1,14 @@
 """Generation properties: generate agrees with a cache-free greedy loop, with itself without a cache, with itself
 split in two, and accepts the drawn generate options.
 
-Generation inputs use a full attention mask (the drawn ids, no padding): reference semantics for padded generation
-differ across versions by design, and the forward properties already cover padding.
+Generation inputs use the drawn mask when it left-pads (how batches are served), else a full one. Reference
+semantics for padded generation are the model's own: where the plain base model's generate does not meet a property
+on a padded batch, the case is ``unsupported`` for it (padded-generate covers padding against rows alone).
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import torch
@@ -26,18 +28,23 @@ from harness.timeouts import CaseTimeout
 GENERATING_TASKS = ("causal-lm", "seq2seq-lm", "image-text-to-text")
 
 
-def _is_seq2seq(trial: Trial) -> bool:
+def is_seq2seq(trial: Trial) -> bool:
     return bool(getattr(trial.built.config, "is_encoder_decoder", False))
 
 
 def generate_inputs(trial: Trial) -> dict[str, torch.Tensor]:
-    """The case's inputs for generate: ids (or the multimodal tensors), a full mask, task ids; nothing generate
-    derives itself (positions, token types, decoder ids, labels)."""
+    """The case's inputs for generate: ids (or the multimodal tensors), the drawn mask if it left-pads (else a full
+    one), task ids; nothing generate derives itself (positions, token types, decoder ids, labels)."""
     inputs = trial.model_inputs()
     for name in ("position_ids", "token_type_ids", "decoder_input_ids", "decoder_attention_mask"):
         inputs.pop(name, None)
-    inputs["attention_mask"] = torch.ones_like(inputs["input_ids"])
+    if trial.case.call.mask != "left-pad" or "attention_mask" not in inputs:
+        inputs["attention_mask"] = torch.ones_like(inputs["input_ids"])
     return inputs
+
+
+def padded(inputs: dict[str, torch.Tensor]) -> bool:
+    return not bool(inputs["attention_mask"].all())
 
 
 def _eos_ids(trial: Trial) -> set[int]:
@@ -46,7 +53,7 @@ def _eos_ids(trial: Trial) -> set[int]:
 
 
 def _new_tokens(trial: Trial, sequences: torch.Tensor, prompt_len: int) -> torch.Tensor:
-    return sequences if _is_seq2seq(trial) else sequences[:, prompt_len:]
+    return sequences if is_seq2seq(trial) else sequences[:, prompt_len:]
 
 
 def assert_same_tokens(trial: Trial, actual: torch.Tensor, expected: torch.Tensor, what: str,
@@ -70,11 +77,12 @@ def assert_same_tokens(trial: Trial, actual: torch.Tensor, expected: torch.Tenso
 
 def greedy_loop(trial: Trial, inputs: dict[str, torch.Tensor],
                 steps: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Reference generation: ``steps`` full forwards without a cache, each taking the arg-max token.
+    """Reference generation: ``steps`` full forwards without a cache, each taking the arg-max token (on a padded
+    batch with the positions counted over the mask, as generate counts them, where the model takes positions).
     Returns (tokens (batch, steps [+1 start token for seq2seq]), logits (batch, steps, vocab), top-2 margins)."""
     inputs = dict(inputs)
     batch = inputs["input_ids"].shape[0]
-    if _is_seq2seq(trial):
+    if is_seq2seq(trial):
         start = trial.built.model.generation_config.decoder_start_token_id
         if start is None:
             start = trial.built.config.decoder_start_token_id
@@ -82,9 +90,13 @@ def greedy_loop(trial: Trial, inputs: dict[str, torch.Tensor],
         grow = "decoder_input_ids"
     else:
         grow = "input_ids"
+    counts_positions = grow == "input_ids" and padded(inputs) and \
+        "position_ids" in inspect.signature(trial.built.model.forward).parameters
     new, logits_per_step = [], []
     with torch.no_grad():
         for _ in range(steps):
+            if counts_positions:  # as generate does: positions counted over the mask
+                inputs["position_ids"] = (inputs["attention_mask"].cumsum(-1) - 1).clamp(min=0)
             logits = trial.model(**inputs, use_cache=False).logits[:, -1].float()
             token = logits.argmax(-1, keepdim=True)
             new.append(token)
@@ -93,7 +105,7 @@ def greedy_loop(trial: Trial, inputs: dict[str, torch.Tensor],
             if grow == "input_ids":
                 inputs["attention_mask"] = torch.cat([inputs["attention_mask"], torch.ones_like(token)], dim=1)
     tokens = torch.cat(new, dim=1)
-    if _is_seq2seq(trial):
+    if is_seq2seq(trial):
         tokens = torch.cat([inputs["decoder_input_ids"][:, :1], tokens], dim=1)
     logits = torch.stack(logits_per_step, dim=1)
     top = logits.topk(2, dim=-1).values
@@ -101,10 +113,10 @@ def greedy_loop(trial: Trial, inputs: dict[str, torch.Tensor],
 
 
 def _generate(trial: Trial, inputs: dict[str, torch.Tensor], steps: int, **options: Any) -> Any:
-    return _call_generate(trial, **inputs, max_new_tokens=steps, do_sample=False, num_beams=1, **options)
+    return call_generate(trial, **inputs, max_new_tokens=steps, do_sample=False, num_beams=1, **options)
 
 
-def _call_generate(trial: Trial, *args: Any, **kwargs: Any) -> Any:
+def call_generate(trial: Trial, *args: Any, **kwargs: Any) -> Any:
     """``trial.model.generate(*args, **kwargs)``. When it raises, a fresh base model gets the same call (without
     peft's ``task_ids``): if that raises too, the call says nothing about peft (:class:`BaseUnusable`)."""
     try:
@@ -130,14 +142,27 @@ def _require_generation(trial: Trial) -> None:
 def check_greedy_reference(trial: Trial) -> None:
     """Greedy ``generate`` ≡ a cache-free loop of full forwards through the same peft model: the same tokens
     (ties within TIE_MARGIN excepted) and, up to the first differing token, the same step logits (PATH_ATOL).
-    Comparing logits catches a prompt dropped or re-applied during generation even when no arg-max flips."""
+    Comparing logits catches a prompt dropped or re-applied during generation even when no arg-max flips. On a
+    left-padded batch, only where the plain base model meets the property itself (a forward counts positions over
+    the row, generate over the mask: for absolute positions they differ by design)."""
     _require_generation(trial)
-    steps = trial.case.call.generate.max_new_tokens
     inputs = generate_inputs(trial)
+    if padded(inputs):
+        base = trial.on_base()
+        try:
+            _greedy_agrees(base, generate_inputs(base))
+        except OracleFailure as exc:
+            raise NotApplicable(f"on this left-padded batch the base model's generate differs from a cache-free "
+                                f"loop itself: {exc}") from exc
+    _greedy_agrees(trial, inputs)
+
+
+def _greedy_agrees(trial: Trial, inputs: dict[str, torch.Tensor]) -> None:
+    steps = trial.case.call.generate.max_new_tokens
     expected, expected_logits, margins = greedy_loop(trial, inputs, steps)
     out = _generate(trial, inputs, steps, return_dict_in_generate=True, output_logits=True)
     actual = _new_tokens(trial, out.sequences, inputs["input_ids"].shape[1])
-    offset = int(_is_seq2seq(trial))  # seq2seq sequences start with the decoder start token
+    offset = int(is_seq2seq(trial))  # seq2seq sequences start with the decoder start token
     if offset:
         margins = torch.cat([torch.full((margins.shape[0], 1), float("inf")), margins], dim=1)
     assert_same_tokens(trial, actual, expected, "generate vs greedy loop", margins)
@@ -169,14 +194,16 @@ def check_cache_on_off(trial: Trial) -> None:
 
 
 def check_split_generation(trial: Trial) -> None:
-    """Generating n+m tokens ≡ generating n, then m more from the returned cache (same tokens)."""
+    """Generating n+m tokens ≡ generating n, then m more from the returned cache (same tokens); unpadded rows (the
+    plain base model cannot continue a left-padded batch from its cache)."""
     _require_generation(trial)
-    if _is_seq2seq(trial):
+    if is_seq2seq(trial):
         raise NotApplicable("continuing an encoder-decoder generation from its cache is not a public contract")
     spec = trial.case.call.generate
     total = max(2, spec.max_new_tokens)
     first = min(spec.split, total - 1)
-    inputs = generate_inputs(trial)
+    inputs = dict(generate_inputs(trial))
+    inputs["attention_mask"] = torch.ones_like(inputs["input_ids"])  # the base model cannot continue padded rows
     prompt = inputs["input_ids"].shape[1]
     whole = _generate(trial, inputs, total)
     head = _generate(trial, inputs, first, return_dict_in_generate=True, use_cache=True)
@@ -208,7 +235,7 @@ def check_generate_options(trial: Trial) -> None:
     rows = trial.case.call.batch * spec.num_return_sequences
     if sequences.shape[0] != rows:
         raise OracleFailure(f"{sequences.shape[0]} sequences for {rows} expected rows")
-    generated = _new_tokens(trial, sequences, inputs["input_ids"].shape[1]).shape[1] - int(_is_seq2seq(trial))
+    generated = _new_tokens(trial, sequences, inputs["input_ids"].shape[1]).shape[1] - int(is_seq2seq(trial))
     if spec.return_dict_in_generate and spec.output_scores and len(out.scores) != generated:
         raise OracleFailure(f"{len(out.scores)} score entries for {generated} new tokens")
     again = _seeded_generate(trial, inputs, spec.positional, options)
@@ -235,8 +262,8 @@ def _seeded_generate(trial: Trial, inputs: dict[str, torch.Tensor], positional: 
     torch.manual_seed(trial.case.call.seed)
     args = dict(inputs)
     if positional:
-        return _call_generate(trial, args.pop("input_ids"), **args, **options)
-    return _call_generate(trial, **args, **options)
+        return call_generate(trial, args.pop("input_ids"), **args, **options)
+    return call_generate(trial, **args, **options)
 
 
 PROPERTIES = (

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from harness.expectations import DataFileError, Expectation, load_expectations
 from harness.matrix import load_matrix
-from harness.report import compat, html, markdown, model
+from harness.report import compat, deprecations, html, markdown, model
 from harness.report.diff import Diff, compare
 
 #: unreadable lines echoed on stderr (all of them are in the report)
@@ -55,9 +55,10 @@ def main(args: argparse.Namespace) -> int:
         except compat.BaselineError as exc:
             baseline_problem = str(exc)
     generated = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    notices = deprecations.read(report.inputs)
     outputs = {
-        "index.html": html.render(report, diff, baseline_problem, generated),
-        "summary.md": markdown.render(report, diff, baseline_problem),
+        "index.html": html.render(report, diff, baseline_problem, generated, breaks_next=notices),
+        "summary.md": "\n".join([markdown.render(report, diff, baseline_problem), *deprecations.markdown(notices)]),
         "compat.json": json.dumps(compat.to_json(report, diff, generated), indent=1, ensure_ascii=False) + "\n",
     }
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from harness.report import model
+from harness.report.deprecations import Notice
 from harness.report.diff import CATEGORIES, MEANINGS, Diff
 from harness.report.model import EXAMPLES, STATUSES, SYMBOLS, Key, Report, clip, describe, repro
 from harness.results import OUTCOMES
@@ -43,7 +44,8 @@ def embed_json(data: Any) -> Markup:
     return Markup(text)
 
 
-def render(report: Report, diff: Diff | None, baseline_problem: str, generated: str) -> str:
+def render(report: Report, diff: Diff | None, baseline_problem: str, generated: str,
+           breaks_next: Sequence[Notice] = ()) -> str:
     keys = report.targets.keys() | {c.key for changes in (diff.changes.values() if diff else ()) for c in changes}
     names = {part: sorted({getattr(key, part) for key in keys}) for part in Key._fields}
     index = {part: {value: i for i, value in enumerate(values)} for part, values in names.items()}
@@ -72,7 +74,7 @@ def render(report: Report, diff: Diff | None, baseline_problem: str, generated: 
         HEADLINE=HEADLINE, FULL=FULL, ROWS=ROWS, EXAMPLES=EXAMPLES,
         style=Markup((HERE / "report.css").read_text(encoding="utf-8")), script=Markup(script),
         script_hash="sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode(),
-        data=embed_json(_page_data(report, names, index, signatures)),
+        data=embed_json(_page_data(report, names, index, signatures)), breaks_next=breaks_next,
     )
 
 
