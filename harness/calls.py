@@ -25,6 +25,7 @@ T = TypeVar("T")
 #: a flag's options, in the order ``opened`` rotates
 FLAGS = (False, True)
 GenMode = Literal["greedy", "sample", "beam"]
+GEN_MODES: tuple[GenMode, ...] = ("greedy", "sample", "beam")
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def opened(options: Sequence[T], opening: int, slot: str) -> st.SearchStrategy[T
 @functools.cache
 def generate_spec(opening: int = 0) -> st.SearchStrategy[GenerateSpec]:
     """generate() arguments; ``opening`` picks the first example (``opened``). Cached: one strategy per opening."""
-    modes = opened(("greedy", "sample", "beam"), opening, "generate.mode")
+    modes = opened(GEN_MODES, opening, "generate.mode")
     max_news = opened(range(1, 5), opening, "generate.max_new_tokens")
     caches = opened((None, None, *cache_implementations()), opening, "generate.cache")
     flags = {name: opened(FLAGS, opening, f"generate.{slot}") for name, slot in
