@@ -82,7 +82,7 @@ def run_target(target: Target, seed: int, budget: Profile, properties: list[str]
         emit({"event": "verdict", "verdict": target_verdict(target, "unsupported", target.refused).to_json()})
         return
     try:
-        strategy = case_strategy(target.task, target.arch, target.method)
+        strategy = case_strategy(target.task, target.arch, target.method, seed)
     except Unbuildable as exc:
         emit({"event": "verdict", "verdict": target_verdict(target, "skip", f"zoo: {exc}").to_json()})
         return
