@@ -98,7 +98,8 @@ def opened(options: Sequence[T], opening: int, slot: str) -> st.SearchStrategy[T
 
 @functools.lru_cache(maxsize=64)  # openings differ per target: keep the recent ones
 def generate_spec(opening: int = 0) -> st.SearchStrategy[GenerateSpec]:
-    """generate() arguments; ``opening`` picks the first example (``opened``). Cached: one strategy per opening, reused by every example of a target."""
+    """generate() arguments; ``opening`` picks the first example (``opened``). Cached: one strategy per opening,
+    reused by every example of a target."""
     modes = opened(GEN_MODES, opening, "generate.mode")
     max_news = opened(range(1, 5), opening, "generate.max_new_tokens")
     caches = opened((None, None, *cache_implementations()), opening, "generate.cache")
