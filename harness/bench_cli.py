@@ -73,18 +73,19 @@ def _print_figures(out: Path, jobs: int, launched: float, wall: float) -> None:
 
 
 def _call_spread(verdicts: list[Verdict]) -> str:
-    """Distinct (method, call feature) pairs over the generated cases, and how many targets began trivially."""
+    """Distinct (task, method, call feature) triples over the generated cases, and how many targets began with the
+    trivial call."""
     from harness.calls import CallSpec, call_features
 
-    pairs: set[tuple[str, str]] = set()
+    triples: set[tuple[str, str, str]] = set()
     first: dict[tuple[str, str, str], CallSpec] = {}
     for v in verdicts:
         if "call" in v.case and not v.pinned:
             call = CallSpec.from_json(v.case["call"])
-            pairs |= {(v.method, f) for f in call_features(call)}
+            triples |= {(v.task, v.method, f) for f in call_features(call)}
             first.setdefault((v.task, v.arch, v.method), call)
     trivial = sum(call_features(c) <= TRIVIAL for c in first.values())
-    return (f"{len(pairs)} (method, feature) pairs, {len({f for _, f in pairs})} features; "
+    return (f"{len(triples)} (task, method, feature) triples, {len({f for *_, f in triples})} features; "
             f"{trivial} of {len(first)} targets began with the trivial call")
 
 

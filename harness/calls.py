@@ -25,6 +25,7 @@ T = TypeVar("T")
 #: a flag's options, in the order ``opened`` rotates
 FLAGS = (False, True)
 GenMode = Literal["greedy", "sample", "beam"]
+GEN_MODES: tuple[GenMode, ...] = ("greedy", "sample", "beam")
 
 
 @dataclass(frozen=True)
@@ -82,10 +83,11 @@ def opened(options: Sequence[T], opening: int, slot: str) -> st.SearchStrategy[T
     return st.sampled_from((*options[start:], *options[:start]))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=64)  # openings differ per target: keep the recent ones
 def generate_spec(opening: int = 0) -> st.SearchStrategy[GenerateSpec]:
-    """generate() arguments; ``opening`` picks the first example (``opened``). Cached: one strategy per opening."""
-    modes = opened(("greedy", "sample", "beam"), opening, "generate.mode")
+    """generate() arguments; ``opening`` picks the first example (``opened``). Cached: one strategy per opening,
+    reused by every example of a target."""
+    modes = opened(GEN_MODES, opening, "generate.mode")
     max_news = opened(range(1, 5), opening, "generate.max_new_tokens")
     caches = opened((None, None, *cache_implementations()), opening, "generate.cache")
     flags = {name: opened(FLAGS, opening, f"generate.{slot}") for name, slot in
@@ -123,7 +125,7 @@ def _choices() -> dict[str, tuple[Any, ...]]:
     }
 
 
-@functools.cache
+@functools.lru_cache(maxsize=64)  # as generate_spec
 def call_spec(num_tasks: int | None = None, opening: int = 0) -> st.SearchStrategy[CallSpec]:
     """Calls for a drawn model; ``num_tasks`` for multitask prompt tuning; ``opening`` picks the first example
     (``opened``). Cached: one strategy per (num_tasks, opening), reused by every example."""

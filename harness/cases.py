@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,12 +36,12 @@ class Case:
             raise ValueError(f"not a case JSON (expected arch, method and call objects): {exc}") from exc
 
 
-@functools.cache
-def case_strategy(task: str, model_type: str, method_name: str) -> st.SearchStrategy[Case]:
+@functools.lru_cache(maxsize=16)  # one target at a time; a requeued target finds its own
+def case_strategy(task: str, model_type: str, method_name: str, opening: int = 0) -> st.SearchStrategy[Case]:
     """Cases for one target: a tiny ``model_type`` model for ``task``, wrapped with ``method_name``, and a call whose
-    first example depends on the target (``calls.opened``). Built once per target and reused by every example
-    (the strategies below it are cached too); raises ``Unbuildable`` when the architecture cannot be drawn here."""
-    opening = int.from_bytes(hashlib.sha256(f"{task}:{model_type}:{method_name}".encode()).digest()[:8], "big")
+    first example ``opening`` chooses (``calls.opened``; the runner passes the target's seed, so each target, seed
+    and top-up starts from another call). Built once per (target, opening) and reused by every example (the
+    strategies below it are cached too); raises ``Unbuildable`` when the architecture cannot be drawn here."""
     archs = arch_spec(model_type, task)
 
     @st.composite

@@ -1,8 +1,8 @@
 """A worker process: runs targets or single cases sent by the supervisor (``harness.runner``), one at a time.
 
-Workers are forked warm by ``harness.zygote``. Commands arrive as JSON lines on a pipe; events go out as JSON lines on
-another (libraries may print to stdout). Before each case and each property the worker says what it starts, so when
-it dies (segfault, out of memory, hard timeout) the supervisor can record exactly that step as the verdict.
+Workers are forked warm by ``harness.zygote``. Commands arrive as JSON lines on a pipe; events go out as JSON lines
+on another (libraries may print to stdout). Before each case and each property the worker says what it starts, so
+when it dies (segfault, out of memory, hard timeout) the supervisor can record exactly that step as the verdict.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def run_target(target: Target, seed: int, budget: Profile, properties: list[str]
         emit({"event": "verdict", "verdict": verdict.to_json()})
         return
     try:
-        strategy = case_strategy(target.task, target.arch, target.method)
+        strategy = case_strategy(target.task, target.arch, target.method, seed)
     except Unbuildable as exc:
         emit({"event": "verdict", "verdict": target_verdict(target.to_json(), "skip", f"zoo: {exc}").to_json()})
         return

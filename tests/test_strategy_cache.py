@@ -29,8 +29,8 @@ def test_a_cached_strategy_draws_what_a_fresh_one_draws(task: str, model_type: s
     _clear()
     fresh = []
     for seed in seeds:
-        fresh.append(draw(case_strategy(task, model_type, method), seed))
+        fresh.append(draw(case_strategy(task, model_type, method, seed), seed))
         _clear()
-    warm = [draw(case_strategy(task, model_type, method), seed) for seed in seeds]
+    warm = [draw(case_strategy(task, model_type, method, seed), seed) for seed in seeds]
     assert warm == fresh
     assert len({c.id for c in warm}) > 1

@@ -103,7 +103,7 @@ def features(task: str, model_type: str) -> frozenset[str]:
     """``kind:value`` features of (task, model_type), read from its modeling source and config defaults."""
     from transformers import CONFIG_MAPPING
 
-    config_cls = CONFIG_MAPPING[model_type]
+    config_cls: type = CONFIG_MAPPING[model_type]
     found = {f"cache:{name}" for name in cache_classes(_sources(model_type))} or {"cache:legacy-tuples"}
     levels = _levels(config_cls)
     for cls, defaults in levels:
