@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import shlex
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -21,7 +21,8 @@ from typing import NamedTuple
 from packaging.version import InvalidVersion, Version
 
 from harness.expectations import Expectation, explaining
-from harness.results import BAD_OUTCOMES, BadLine, ErrorInfo, Verdict, read_verdicts
+from harness.findings import sources
+from harness.results import BAD_OUTCOMES, BadLine, ErrorInfo, Verdict
 
 FLAKY = "flaky"
 #: target statuses, most in need of attention first: a wrong answer before a crash, and a pass before the outcomes
@@ -245,28 +246,8 @@ def read(paths: Iterable[str | Path], expectations: Iterable[Expectation] = ()) 
     """The report of verdict files (a directory stands for its ``*.jsonl``). Missing files and unreadable lines
     land in ``report.unreadable`` and everything else is still read."""
     report = Report(expectations=tuple(expectations))
-    seen: set[Path] = set()
-    for path in _expand(paths, report.unreadable):
-        if path.resolve() in seen:  # the same file twice (overlapping globs) would count its verdicts twice
-            continue
-        seen.add(path.resolve())
-        report.inputs.append(str(path))
-        try:
-            for verdict in read_verdicts(path, report.unreadable):
-                report.add(verdict)
-        except OSError as exc:
-            report.unreadable.append(BadLine(str(path), 0, f"cannot read: {exc.strerror or exc}"))
+    files = list(sources.expand(paths, report.unreadable))
+    report.inputs.extend(map(str, files))
+    for verdict in sources.verdicts(files, report.unreadable):
+        report.add(verdict)
     return report
-
-
-def _expand(paths: Iterable[str | Path], problems: list[BadLine]) -> Iterator[Path]:
-    for path in map(Path, paths):
-        if path.is_dir():
-            files = sorted(path.glob("*.jsonl"))
-            if not files:
-                problems.append(BadLine(str(path), 0, "directory holds no *.jsonl verdict files"))
-            yield from files
-        elif path.exists():
-            yield path
-        else:
-            problems.append(BadLine(str(path), 0, "no such file (did a glob match nothing?)"))
