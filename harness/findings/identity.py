@@ -49,7 +49,11 @@ def identify(verdict: Verdict) -> Identity:
     if verdict.outcome == "fail":
         what = _what_differed(verdict.error.message if verdict.error else verdict.signature)
         return Identity(f"fail|{verdict.property}|{what}", "pair", f"{verdict.property}: {what}")
-    error = verdict.error or ErrorInfo(verdict.signature.split(":")[0] or "Error", verdict.signature)
+    return crash_identity(verdict.error or ErrorInfo(verdict.signature.split(":")[0] or "Error", verdict.signature))
+
+
+def crash_identity(error: ErrorInfo) -> Identity:
+    """The identity of an exception (type, message, library frame and traceback), however it was recorded."""
     message = _PEFT_WRAPPER.sub("PeftModelFor<Task>", mask(error.message))
     gap = harness_gap_frame(error.traceback, error.type, error.message)
     if gap:
