@@ -223,7 +223,8 @@ def append_entry(entry: Mapping[str, Any], path: str | os.PathLike[str] | None =
     if any(e.id == parsed.id for e in known):
         raise reader.error(where, f"id {parsed.id!r} is already used", "choose another id, or edit that entry")
     block = yaml.safe_dump([dict(entry)], sort_keys=False, allow_unicode=True, width=110)
-    text = original.rstrip("\n") + "\n\n" + "".join(f"  {row}\n" if row else "\n" for row in block.splitlines())
+    head = re.sub(r"^expectations:[ \t]*\[[ \t]*\][ \t]*$", "expectations:", original, flags=re.MULTILINE)
+    text = head.rstrip("\n") + "\n\n" + "".join(f"  {row}\n" if row else "\n" for row in block.splitlines())
     target.write_text(text, encoding="utf-8")
     try:
         load_expectations(target, cells)
