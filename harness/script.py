@@ -174,6 +174,7 @@ def render(case: Case, prop: str) -> str:
         f"GENERATE = {_generate_facts(case)!r}",
         f"HAS_TARGETS = {_has_targets(case, inputs, config)!r}",
         f"LANGUAGE_MODEL, LANGUAGE_MODEL_TASK = {lm_path!r}, {lm_task!r}",
+        f"IS_SEQ2SEQ = {bool(getattr(config, 'is_encoder_decoder', False))!r}",
         f"EOS = set({eos if isinstance(eos, list) else [] if eos is None else [eos]!r})",
         "inputs = {", *[f"    {k!r}: {_literal(v)}," for k, v in forward.items()], "}",
         "labels = {", *[f"    {k!r}: {_literal(v)}," for k, v in inputs.items() if k in _LABEL_KEYS], "}",

@@ -280,3 +280,37 @@ def test_the_json_of_a_finding_has_the_fields_the_issue_lists() -> None:
     assert data["range"]["peft"] == "<0.13" and data["reproduces"] is None
     body = export.issue_body(finding)
     assert body.startswith("# TypeError") and "## Versions" in body and "`<0.13`" in body
+
+
+# --- judging a reproducer's run ------------------------------------------------------------------------------------
+
+SCRIPT = "/tmp/repro/F0.py"
+
+
+def script_output(*frames: str, error: str) -> str:
+    rows = ["Traceback (most recent call last):", f'  File "{SCRIPT}", line 90, in <module>', "    check(model)"]
+    rows += [f'  File "{SITE}/{f.partition(":")[0]}", line 1, in {f.partition(":")[2]}' for f in frames]
+    return "\n".join([*rows, error, ""])
+
+
+def test_a_script_reproduces_only_by_failing_the_way_the_finding_does() -> None:
+    from harness.findings.verify import judge
+
+    crash = group([verdict("tf4.45", "crash", PAIR_CRASH)])[0]
+    wrong = group([verdict("tf4.45", "fail", WRONG)])[0]
+    binding = group([verdict("tf4.45", "crash", BINDING_CRASH)])[0]
+    same = script_output("torch/nn/modules/module.py:_call_impl", "peft/peft_model.py:forward",
+                         error="TypeError: GPT2LMHeadModel(\n  (transformer): GPT2Model()\n) got multiple values for "
+                               "keyword argument 'past_key_values'")
+    assert judge(crash, 1, same) == (True, crash.text)
+    assert judge(crash, 0, "no failure") == (False, "exit 0: no failure")
+    assert judge(crash, None, "") == (False, "timeout")
+    own = judge(crash, 1, script_output(error="KeyError: 'attention_mask'"))
+    assert own == (False, "the script's own error: KeyError: 'attention_mask'")
+    other = judge(crash, 1, script_output("peft/peft_model.py:generate", error="ValueError: something else"))
+    assert other[0] is False and other[1].startswith("ValueError")
+    violated = script_output(error="PropertyViolated: generate vs greedy loop: row 0 step 1: token 3 != 4")
+    assert judge(wrong, 1, violated)[0] and not judge(crash, 1, violated)[0]
+    refused = script_output(error="TypeError: PeftModelForSeq2SeqLM.generate() takes 1 positional argument but 2 "
+                                  "were given")
+    assert judge(binding, 1, refused) == (True, binding.text), "Python refusing peft's signature is peft's bug"

@@ -57,6 +57,11 @@ def harness_gap_frame(traceback_text: str, error_type: str, message: str) -> str
     if any(f.owner == "peft" for f in stack[innermost + 1:]):
         return ""
     raised_here = innermost == len(stack) - 1 or all(f.owner == "" for f in stack[innermost + 1:])
-    if raised_here and error_type == "TypeError" and _CALL_BINDING.search(message):
+    if raised_here and refuses_call(error_type, message):
         return ""
     return stack[innermost].where
+
+
+def refuses_call(error_type: str, message: str) -> bool:
+    """Whether the error is Python refusing a call's arguments (raised in the caller, the callee's contract)."""
+    return error_type == "TypeError" and bool(_CALL_BINDING.search(message))

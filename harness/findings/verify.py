@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from harness.findings.build import Finding
-from harness.findings.frames import frames
+from harness.findings.frames import frames, refuses_call
 from harness.findings.identity import crash_identity
 from harness.findings.reproduce import Reproduction
 from harness.results import ErrorInfo
@@ -61,7 +61,8 @@ def judge(finding: Finding, exit_code: int | None, output: str) -> tuple[bool, s
     if error.type == _VIOLATED:
         return expected == "fail", f"{_VIOLATED}: {error.message.splitlines()[0][:200] if error.message else ''}"
     shown = crash_identity(error)
-    if not error.frame and not any(f.owner for f in frames(error.traceback)):
+    own = not error.frame and not any(f.owner for f in frames(error.traceback))
+    if own and not refuses_call(error.type, error.message):
         return False, f"the script's own error: {shown.text}"
     return expected == "crash" and shown.key == finding.identity.key, shown.text
 
