@@ -41,6 +41,10 @@ def main(args: argparse.Namespace) -> int:
     os.environ["PEFT_COMPAT_CELL"] = cell.name
     scope, rest = verify_scope(args.args)
     command = command_for(cell.name, rest)
+    if command[0] == "run" and "--resume" not in command:
+        from harness.findings.reproduce import sidecar
+
+        sidecar(option(command, "--out")).unlink(missing_ok=True)  # its verdicts are about to be rewritten
     status = cli.main(command)
     if command[0] == "run" and scope != "none":
         verify_findings(Path(option(command, "--out")), cell.name, scope)

@@ -18,8 +18,10 @@ _FRAME: Final = re.compile(r'^\s*File "([^"]+)", line (\d+), in (\S+)', re.MULTI
 #: what separates a chained exception's tracebacks; the last section is the exception that was recorded
 _CHAIN: Final = re.compile(r"\n(?:The above exception was the direct cause of the following exception:|"
                            r"During handling of the above exception, another exception occurred:)\n")
-#: Python refusing a call's arguments: raised in the caller's frame, but the callee's contract is at fault
-_CALL_BINDING: Final = re.compile(r"^[\w.<>]+\(\) (?:takes|got an unexpected|got multiple|missing \d+ required)")
+#: Python refusing the arguments of a call into a peft model (PeftModel, PeftModelForCausalLM, ...): raised in the
+#: caller's frame, but peft's signature is at fault; the same refusal by a transformers model the harness called
+#: directly is the base model alone failing
+_CALL_BINDING: Final = re.compile(r"^Peft\w*\.\w+\(\) (?:takes|got an unexpected|got multiple|missing \d+ required)")
 #: top-level packages whose frames say who is involved; anything else (torch, the stdlib) is neutral ground
 _OWNERS: Final = ("harness", "peft", "transformers")
 
@@ -63,5 +65,5 @@ def harness_gap_frame(traceback_text: str, error_type: str, message: str) -> str
 
 
 def refuses_call(error_type: str, message: str) -> bool:
-    """Whether the error is Python refusing a call's arguments (raised in the caller, the callee's contract)."""
+    """Whether the error is Python refusing the arguments of a call into a peft model (peft's contract)."""
     return error_type == "TypeError" and bool(_CALL_BINDING.search(message))

@@ -24,6 +24,8 @@ from harness.results import ErrorInfo
 OUTPUT = 4000
 _EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::\s?(.*))?$")
 _VIOLATED = "PropertyViolated"
+#: what Python 3.10+ appends to a printed AttributeError / NameError (not part of ``str(exc)``, which was recorded)
+_SUGGESTION = re.compile(r"\. Did you mean: '[^']*'\?$")
 
 
 def last_exception(output: str) -> ErrorInfo | None:
@@ -40,7 +42,7 @@ def last_exception(output: str) -> ErrorInfo | None:
             continue
         match = _EXCEPTION_LINE.match(row)
         if match:
-            message = "\n".join([match.group(2) or "", *lines[i + 1:]]).strip()
+            message = _SUGGESTION.sub("", "\n".join([match.group(2) or "", *lines[i + 1:]]).strip())
             stack = frames(text)
             frame = next((f.where for f in reversed(stack) if f.owner in ("peft", "transformers")), "")
             return ErrorInfo(match.group(1).rsplit(".", 1)[-1], message, frame, text)
