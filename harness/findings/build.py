@@ -96,45 +96,60 @@ def _size_fields(value: Any, name: str = "") -> int:
     return value if type(value) is int and not name.endswith(("_id", "_ids")) else 0
 
 
-def group(verdicts: Iterable[Verdict], expectations: Iterable[Expectation] = ()) -> list[Finding]:
-    """The findings of ``verdicts``, ordered by kind, then by how many targets they reach, then by id."""
-    expectations = list(expectations)
-    units: dict[Unit, str] = {}
-    passed: dict[TargetKey, set[str]] = {}
-    versions: dict[str, Counter[tuple[tuple[str, str], ...]]] = {}
-    found: dict[str, Finding] = {}
-    for verdict in verdicts:
+class Grouping:
+    """Findings built verdict by verdict (``add``), so a reader can stream any number of them; ``findings()``
+    finishes the cells, ranges and kinds."""
+
+    def __init__(self, expectations: Iterable[Expectation] = ()) -> None:
+        self.expectations = list(expectations)
+        self.units: dict[Unit, str] = {}
+        self.passed: dict[TargetKey, set[str]] = {}
+        self.versions: dict[str, Counter[tuple[tuple[str, str], ...]]] = {}
+        self.found: dict[str, Finding] = {}
+
+    def add(self, verdict: Verdict) -> None:
         unit = (verdict.cell, verdict.case_id, verdict.property)
-        seen = units.get(unit)
-        units[unit] = verdict.outcome if seen in (None, verdict.outcome) else _DISAGREE
+        seen = self.units.get(unit)
+        self.units[unit] = verdict.outcome if seen in (None, verdict.outcome) else _DISAGREE
         target = (verdict.arch, verdict.task, verdict.method, verdict.property)
-        versions.setdefault(verdict.cell, Counter())[tuple(sorted(verdict.versions.items()))] += 1
+        self.versions.setdefault(verdict.cell, Counter())[tuple(sorted(verdict.versions.items()))] += 1
         if verdict.outcome == "pass":
-            passed.setdefault(target, set()).add(verdict.cell)
+            self.passed.setdefault(target, set()).add(verdict.cell)
         if verdict.outcome not in BAD_OUTCOMES:
-            continue
+            return
         identity = identify(verdict)
-        finding = found.get(identity.key) or found.setdefault(identity.key, Finding(identity))
+        finding = self.found.get(identity.key) or self.found.setdefault(identity.key, Finding(identity))
         finding.targets.add(target)
         if unit not in finding.units:
             finding.units.add(unit)
             finding.outcomes[verdict.outcome] += 1
-            known = explaining(verdict, expectations)
+            known = explaining(verdict, self.expectations)
             if known is not None:
                 finding.known[known.id] += 1
         finding.cells_bad.setdefault(verdict.cell, {})
         if "arch" in verdict.case and (finding.example is None or example_size(verdict) < example_size(finding.example)):
             finding.example = verdict
-    cell_versions = {cell: dict(max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0])
-                     for cell, counts in versions.items()}
-    for finding in found.values():
-        finding.flaky_units = {u for u in finding.units if units[u] == _DISAGREE}
-        finding.cells_bad = {cell: cell_versions[cell] for cell in finding.cells_bad}
-        good = set().union(*(passed.get(t, set()) for t in finding.targets)) - set(finding.cells_bad)
-        finding.cells_good = {cell: cell_versions[cell] for cell in sorted(good)}
-        finding.range = version_range(finding.cells_bad, finding.cells_good)
-        finding.kind = kind_of(finding)
-    return sorted(found.values(), key=lambda f: (KINDS.index(f.kind), -len(f.targets), f.id))
+
+    def findings(self) -> list[Finding]:
+        """The findings so far, ordered by kind, then by how many targets they reach, then by id."""
+        cell_versions = {cell: dict(max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0])
+                         for cell, counts in self.versions.items()}
+        for finding in self.found.values():
+            finding.flaky_units = {u for u in finding.units if self.units[u] == _DISAGREE}
+            finding.cells_bad = {cell: cell_versions[cell] for cell in sorted(finding.cells_bad)}
+            good = set().union(*(self.passed.get(t, set()) for t in finding.targets)) - set(finding.cells_bad)
+            finding.cells_good = {cell: cell_versions[cell] for cell in sorted(good)}
+            finding.range = version_range(finding.cells_bad, finding.cells_good)
+            finding.kind = kind_of(finding)
+        return sorted(self.found.values(), key=lambda f: (KINDS.index(f.kind), -len(f.targets), f.id))
+
+
+def group(verdicts: Iterable[Verdict], expectations: Iterable[Expectation] = ()) -> list[Finding]:
+    """The findings of ``verdicts`` (see :class:`Grouping`)."""
+    grouping = Grouping(expectations)
+    for verdict in verdicts:
+        grouping.add(verdict)
+    return grouping.findings()
 
 
 def kind_of(finding: Finding) -> Kind:

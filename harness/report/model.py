@@ -9,6 +9,7 @@ differently are not flaky: those are inputs on which the target fails, and the t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import shlex
 from collections import Counter
@@ -21,7 +22,8 @@ from typing import NamedTuple
 from packaging.version import InvalidVersion, Version
 
 from harness.expectations import Expectation, explaining
-from harness.findings import sources
+from harness.findings import reproduce, sources
+from harness.findings.build import Finding, Grouping
 from harness.results import BAD_OUTCOMES, BadLine, ErrorInfo, Verdict
 
 FLAKY = "flaky"
@@ -183,11 +185,20 @@ class Report:
     squares: dict[tuple[str, str], dict[str, Counter[str]]] = field(default_factory=dict)
     #: known failures: a signature shows which of its verdicts they explain
     expectations: tuple[Expectation, ...] = ()
+    #: the findings the verdicts add up to (see harness.findings), and their scripts' verifications
+    grouping: Grouping = field(default_factory=Grouping)
+    reproductions: dict[str, dict[str, reproduce.Reproduction]] = field(default_factory=dict)
+
+    @functools.cached_property
+    def findings(self) -> list[Finding]:
+        """The findings of every verdict added (read once all are in)."""
+        return self.grouping.findings()
 
     def expectation(self, ident: str) -> Expectation:
         return next(e for e in self.expectations if e.id == ident)
 
     def add(self, verdict: Verdict) -> None:
+        self.grouping.add(verdict)
         key = Key(verdict.cell, verdict.arch, verdict.task, verdict.method, verdict.property)
         target = self.targets.get(key) or self.targets.setdefault(key, Target(key))
         outcome = verdict.outcome
@@ -236,7 +247,8 @@ class Report:
 
 
 def build(verdicts: Iterable[Verdict], expectations: Iterable[Expectation] = ()) -> Report:
-    report = Report(expectations=tuple(expectations))
+    expectations = tuple(expectations)
+    report = Report(expectations=expectations, grouping=Grouping(expectations))
     for verdict in verdicts:
         report.add(verdict)
     return report
@@ -245,9 +257,13 @@ def build(verdicts: Iterable[Verdict], expectations: Iterable[Expectation] = ())
 def read(paths: Iterable[str | Path], expectations: Iterable[Expectation] = ()) -> Report:
     """The report of verdict files (a directory stands for its ``*.jsonl``). Missing files and unreadable lines
     land in ``report.unreadable`` and everything else is still read."""
-    report = Report(expectations=tuple(expectations))
-    files = list(sources.expand(paths, report.unreadable))
-    report.inputs.extend(map(str, files))
-    for verdict in sources.verdicts(files, report.unreadable):
-        report.add(verdict)
+    expectations = tuple(expectations)
+    report = Report(expectations=expectations, grouping=Grouping(expectations))
+    files = []
+    for file in sources.expand(paths, report.unreadable):  # lazily: problems are reported in the order met
+        files.append(file)
+        report.inputs.append(str(file))
+        for verdict in sources.verdicts([file], report.unreadable):
+            report.add(verdict)
+    report.reproductions = reproduce.read(files)
     return report
