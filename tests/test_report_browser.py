@@ -158,5 +158,5 @@ def test_the_target_matrix_and_the_findings_fit_a_1400_pixel_page(tmp_path: Path
          f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
         capture_output=True, text=True, timeout=120, check=True)
     probe = json.loads(Tags(done.stdout).root["data-probe"] or "{}")
-    assert probe["blocks"] == len(methods), "one matrix block per method"
     assert probe["page"] <= probe["view"] and 0 < probe["right"] <= probe["view"], probe
+    assert probe["blocks"] == len(methods), "one matrix block per method"
