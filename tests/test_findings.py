@@ -180,7 +180,8 @@ def test_an_error_in_the_harness_set_up_is_a_harness_gap_keyed_by_its_harness_fr
         error="AttributeError: 'list' object has no attribute 'get_seq_length'")), "harness/caches.py:cache_length"),
     # the harness calling the base model with an argument it does not take: the base model alone fails
     (ErrorInfo("TypeError", "RobertaForQuestionAnswering.forward() got an unexpected keyword argument 'use_cache'",
-               "", traceback_of("harness/oracles/forward.py:check_prefilled_cache", "torch/nn/modules/module.py:_call_impl",
+               "", traceback_of("harness/oracles/forward.py:check_prefilled_cache",
+                                "torch/nn/modules/module.py:_call_impl",
                                 error="TypeError: RobertaForQuestionAnswering.forward() got an unexpected keyword")),
      "harness/oracles/forward.py:check_prefilled_cache"),
     # a chained exception: the frames of the last one decide

@@ -127,7 +127,8 @@ class Grouping:
             if known is not None:
                 finding.known[known.id] += 1
         finding.cells_bad.setdefault(verdict.cell, {})
-        if "arch" in verdict.case and (finding.example is None or example_size(verdict) < example_size(finding.example)):
+        smaller = finding.example is None or example_size(verdict) < example_size(finding.example)
+        if "arch" in verdict.case and smaller:
             finding.example = verdict
 
     def findings(self) -> list[Finding]:

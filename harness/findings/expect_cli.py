@@ -83,7 +83,8 @@ def main(args: argparse.Namespace) -> int:
             kind = args.kind or ("limitation" if args.limitations else "bug")
             reason = args.reason or f"Long-standing: {finding.text}"
             added = append_entry(entry_for(finding, reason, args.link, kind), args.expectations)
-            print(f"added {added.id} ({added.kind}) to {args.expectations}: {finding.range.text()} · {finding.reach()}")
+            print(f"added {added.id} ({added.kind}) to {args.expectations}: {finding.range.text()} · "
+                  f"{finding.reach()}")
     except (DataFileError, LookupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
