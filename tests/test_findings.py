@@ -320,3 +320,13 @@ def test_a_script_reproduces_only_by_failing_the_way_the_finding_does() -> None:
     refused = script_output(error="TypeError: PeftModelForSeq2SeqLM.generate() takes 1 positional argument but 2 "
                                   "were given")
     assert judge(binding, 1, refused) == (True, binding.text), "Python refusing peft's signature is peft's bug"
+
+
+def test_the_baseline_of_the_gate_is_the_findings_of_an_earlier_compat_json(tmp_path: Path) -> None:
+    from harness.findings.gate import baseline_ids
+
+    (tmp_path / "compat.json").write_text('{"findings": [{"id": "F00000001"}, {"id": "F00000002"}]}')
+    assert baseline_ids(tmp_path / "compat.json") == {"F00000001", "F00000002"}
+    (tmp_path / "old.json").write_text('{"schema": 1, "targets": []}')
+    with pytest.raises(ValueError, match="no findings list"):
+        baseline_ids(tmp_path / "old.json")

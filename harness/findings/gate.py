@@ -4,7 +4,9 @@ the run, and neither does a finding expectations.yaml explains in full."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable
+from pathlib import Path
 from typing import Literal
 
 from harness.findings.build import Finding
@@ -28,3 +30,17 @@ def failing(findings: Iterable[Finding], fail_on: FailOn = "new",
         if fail_on == "new" or finding.kind == "regression" or (baseline is not None and finding.id not in baseline):
             out.append(finding)
     return out
+
+
+def baseline_ids(path: str | Path) -> set[str]:
+    """The finding ids of an earlier run's compat.json (``findings[].id``); a file without them is an error that
+    says how to make one."""
+    hint = "pass the compat.json an earlier `python -m harness report` wrote (one with a findings list)"
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read baseline {path} ({exc}); {hint}") from exc
+    found = data.get("findings") if isinstance(data, dict) else None
+    if not isinstance(found, list) or not all(isinstance(f, dict) and isinstance(f.get("id"), str) for f in found):
+        raise ValueError(f"baseline {path} has no findings list; {hint}")
+    return {f["id"] for f in found}
