@@ -80,3 +80,26 @@ def test_a_maskless_case_generates_from_a_full_mask_and_no_property_is_unknown()
     script["check"](script["model"])
     with pytest.raises(ValueError, match="no script form"):
         render(CASE, "no-such-property")
+
+
+def test_the_outer_model_script_holds_for_blip_2_and_fails_when_the_adapter_cannot_be_disabled(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import contextlib
+
+    from harness.cases import case_strategy
+    from harness.draw import draw
+
+    # BLIP-2: its OPT language model has a head (the oracle passes it here; llava's headless LM meets a peft bug)
+    case = draw(case_strategy("image-text-to-text", "blip-2", "PROMPT_TUNING"), 0)
+    script = load(case, "outer-wrapped-lm")
+    script["check"](script["model"])
+    wrap = peft.get_peft_model
+
+    def never_disables(*args: Any, **kwargs: Any) -> Any:
+        wrapped = wrap(*args, **kwargs)
+        wrapped.disable_adapter = contextlib.nullcontext
+        return wrapped
+
+    monkeypatch.setattr(peft, "get_peft_model", never_disables)
+    with pytest.raises(script["PropertyViolated"], match="disabled vs base"):
+        script["check"](script["model"])
