@@ -52,7 +52,8 @@ def main(args: argparse.Namespace) -> int:
     outputs = {
         "index.html": html.render(report, diff, baseline_problem, generated),
         "summary.md": markdown.render(report, diff, baseline_problem),
-        "compat.json": json.dumps(compat.to_json(report, diff, generated), indent=1, ensure_ascii=False) + "\n",
+        "compat.json": json.dumps(compat.to_json(report, diff, generated), separators=(",", ":"),
+                                  ensure_ascii=False) + "\n",
     }
     try:
         args.out.mkdir(parents=True, exist_ok=True)
