@@ -330,3 +330,14 @@ def test_the_baseline_of_the_gate_is_the_findings_of_an_earlier_compat_json(tmp_
     (tmp_path / "old.json").write_text('{"schema": 1, "targets": []}')
     with pytest.raises(ValueError, match="no findings list"):
         baseline_ids(tmp_path / "old.json")
+
+
+def test_a_cell_verifies_new_findings_unless_told_otherwise_and_the_rest_reaches_run() -> None:
+    from harness.cell_cli import command_for, option, verify_scope
+
+    assert verify_scope(["--method", "PREFIX_TUNING"]) == ("new", ["--method", "PREFIX_TUNING"])
+    assert verify_scope(["--verify", "all", "-j", "1"]) == ("all", ["-j", "1"])
+    with pytest.raises(SystemExit, match="choose one of new, all, none"):
+        verify_scope(["--verify", "some"])
+    command = command_for("py311-tf4.45", ["--out", "elsewhere.jsonl"])
+    assert option(command, "--out") == "elsewhere.jsonl", "the last --out wins, as argparse reads it"
