@@ -101,7 +101,7 @@ def _language_model_path(case: Case) -> tuple[str, str]:
     torch.manual_seed(case.arch.seed)
     outer = model_class(case.arch.task, case.arch.model_type)(make_config(case.arch))
     try:
-        lm = language_model(outer)
+        lm: Any = language_model(outer)
     except LookupError:
         return "", ""
     name = next(n for n, m in outer.named_modules() if m is lm)
