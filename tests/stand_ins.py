@@ -137,10 +137,22 @@ class WrongTokensFromCache(Faithful):
         out = self.inner.generate(*args, **kwargs)
         if not self.breaks(kwargs):
             return out
-        prompt = (args[0] if args else kwargs["input_ids"]).shape[1]
-        out = out.clone()
-        out[:, prompt:] = (out[:, prompt:] + 1) % self.inner.get_input_embeddings().num_embeddings
+        # decoder-only sequences start with the prompt, seq2seq ones with the decoder start token
+        seq2seq = getattr(self.inner.config, "is_encoder_decoder", False)
+        prompt = 1 if seq2seq else (args[0] if args else kwargs["input_ids"]).shape[1]
+        sequences = (out if isinstance(out, torch.Tensor) else out.sequences).clone()
+        sequences[:, prompt:] = (sequences[:, prompt:] + 1) % self.inner.get_input_embeddings().num_embeddings
+        if isinstance(out, torch.Tensor):
+            return sequences
+        out.sequences = sequences
         return out
+
+
+class WrongTokens(WrongTokensFromCache):
+    """Every generation gives other tokens than the model's forward chooses."""
+
+    def breaks(self, kwargs: dict[str, Any]) -> bool:
+        return True
 
 
 class CacheChangesGeneration(WrongTokensFromCache):

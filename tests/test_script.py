@@ -103,3 +103,20 @@ def test_the_outer_model_script_holds_for_blip_2_and_fails_when_the_adapter_cann
     monkeypatch.setattr(peft, "get_peft_model", never_disables)
     with pytest.raises(script["PropertyViolated"], match="disabled vs base"):
         script["check"](script["model"])
+
+
+@pytest.mark.parametrize(("arch", "seed"), [("t5", 3), ("bart", 0)])
+def test_the_seq2seq_greedy_script_grows_the_decoder_ids_and_agrees_with_the_oracle(arch: str, seed: int) -> None:
+    """Seeds whose cases the oracle passes (t5's has no attention mask); the script must pass them too."""
+    from harness.cases import case_strategy
+    from harness.draw import draw
+    from harness.execute import run_case
+    from harness.oracles import select
+
+    case = draw(case_strategy("seq2seq-lm", arch, "PROMPT_TUNING"), seed)
+    assert {v.property: v.outcome for v in run_case(case, select(["generate-greedy"]), 60)}["generate-greedy"] == "pass"
+    script = load(case, "generate-greedy")
+    assert script["IS_SEQ2SEQ"] and "decoder_input_ids" not in script["gen_inputs"]
+    script["check"](script["model"])
+    with pytest.raises(script["PropertyViolated"], match="generate vs greedy loop"):
+        script["check"](S.WrongTokens(script["model"]))
