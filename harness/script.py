@@ -10,6 +10,7 @@ Run as a module (``import``), it only defines things, so a test can hand ``check
 from __future__ import annotations
 
 import enum
+import inspect
 import json
 import textwrap
 from pathlib import Path
@@ -20,6 +21,7 @@ import torch
 from harness.archs.build import make_config
 from harness.archs.families.multimodal import language_model
 from harness.archs.tasks import model_class, task
+from harness.caches import EMPTY_FORMS, FormUnavailable
 from harness.calls import forward_inputs
 from harness.cases import Case
 from harness.methods.registry import method
@@ -31,7 +33,6 @@ from harness.script_checks import CHECKS, HELPERS
 SCRIPTED = tuple(CHECKS)
 _LABEL_KEYS = ("labels", "start_positions", "end_positions")
 _GENERATE_DROPS = ("position_ids", "token_type_ids", "decoder_input_ids", "decoder_attention_mask")
-_FLAG_NAMES = ("use_cache", "output_attentions", "output_hidden_states")
 
 _TOKENIZER = '''
 def tokenizer_dir(vocab):
@@ -109,12 +110,46 @@ def _language_model_path(case: Case) -> tuple[str, str]:
     return name, task("causal-lm" if has_head else "feature-extraction").peft_task_type
 
 
+def _empty_cache(case: Case, config: Any) -> str:
+    """``def empty_cache()``: the drawn empty cache (harness.caches.EMPTY_FORMS) as the installed transformers
+    builds it, or ABSENT where the forward gets none (not drawn, unsuited to the model, not available here)."""
+    form = EMPTY_FORMS.get(case.call.past)
+    suits = ("any", "encoder-decoder" if getattr(config, "is_encoder_decoder", False) else "decoder")
+    absent = "def empty_cache():\n    return ABSENT"
+    if form is None or form.suits not in suits:
+        return absent
+    try:
+        made = form.make(config, case.call.batch, 64)
+    except FormUnavailable:
+        return absent
+    if made is None:
+        return "def empty_cache():\n    return None"
+
+    def expression(cache: Any) -> str:
+        cls = type(cache)
+        params = inspect.signature(cls.__init__).parameters
+        if hasattr(cache, "self_attention_cache"):
+            parts = (expression(cache.self_attention_cache), expression(cache.cross_attention_cache))
+            return f"transformers.{cls.__name__}({', '.join(parts)})"
+        args = {"config": "base.config"} if "config" in params else {}
+        if "max_cache_len" in params:
+            args["max_cache_len"] = "64"
+        for name in ("max_batch_size", "batch_size"):
+            if name in params and cls.__name__ == "StaticCache":
+                args[name] = str(case.call.batch)
+                break
+        return f"transformers.{cls.__name__}({', '.join(f'{k}={v}' for k, v in args.items())})"
+    return f"def empty_cache():\n    return {expression(made)}"
+
+
 def _call_facts(case: Case, inputs: dict[str, torch.Tensor]) -> dict[str, Any]:
     call = case.call
-    flags = {name: getattr(call, name) for name in _FLAG_NAMES if getattr(call, name) not in (None, False)}
+    flags: dict[str, Any] = {} if call.use_cache is None else {"use_cache": call.use_cache}
+    flags.update((name, True) for name in ("output_attentions", "output_hidden_states") if getattr(call, name))
     text = inputs["input_ids"].shape[1] if "input_ids" in inputs else call.length
     return {"batch": call.batch, "length": call.length, "split": call.split, "seed": call.seed,
-            "embeds": call.embeds, "past": call.past, "flags": flags, "prefix": text - call.length}
+            "embeds": call.embeds, "past": call.past, "past_positional": call.past_positional, "flags": flags,
+            "prefix": text - call.length}
 
 
 def _generate_facts(case: Case) -> dict[str, Any]:
@@ -155,7 +190,7 @@ def render(case: Case, prop: str) -> str:
         f'"""Reproducer for peft-compat case {case.id}: {case.arch.task} {case.arch.model_type} x '
         f'{case.method.method}, property {prop}.\n\nWritten by `python -m harness repro {case.id} --script`; needs '
         'only torch, transformers and peft. Exits 0 where the bug is fixed."""',
-        "import json\n\nimport peft\nimport torch\nimport transformers",
+        "import inspect\nimport json\n\nimport peft\nimport torch\nimport transformers",
         f"from {type(config).__module__} import {type(config).__name__} as CONFIG",
         "",
         f"CASE = json.loads({json.dumps(json.dumps(case.to_json(), sort_keys=True))})  # the harness's case",
@@ -192,6 +227,12 @@ def render(case: Case, prop: str) -> str:
         textwrap.dedent(_TOKENIZER).strip() if vocab is not None else "",
         "",
         textwrap.dedent(_SETUP).strip(),
+        "",
+        "",
+        "ABSENT = object()",
+        "",
+        "",
+        _empty_cache(case, config),
         "",
         "",
         textwrap.dedent(HELPERS).strip(),

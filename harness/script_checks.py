@@ -69,6 +69,18 @@ def greedy(model, max_new_tokens, **options):
     return model.generate(**gen_inputs, max_new_tokens=max_new_tokens, do_sample=False, num_beams=1, **options)
 
 
+def call_with_past(model, call_inputs, past, positional, **extra):
+    """``model(..., past_key_values=past)``; with ``positional``, the cache (and what precedes it) by position."""
+    params = [p for p in inspect.signature(model.forward).parameters.values()
+              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    names = [p.name for p in params]
+    name = next((n for n in names if n.startswith("past_key_value")), "past_key_values")
+    if not positional or name not in names:
+        return model(**call_inputs, **{name: past}, **extra)
+    merged = {**call_inputs, **extra, name: past}
+    return model(*[merged.pop(n, None) for n in names[: names.index(name) + 1]], **merged)
+
+
 def split_inputs(start, stop):
     length = inputs["input_ids"].shape[1]
     return {k: v[:, start:stop] if v.dim() == 2 and v.shape[1] == length else v
@@ -84,9 +96,11 @@ CHECKS: Final[dict[str, str]] = {
         call_inputs = {**inputs, **labels}
         if CALL["embeds"]:
             call_inputs["inputs_embeds"] = base.get_input_embeddings()(call_inputs.pop("input_ids"))
-        if CALL["past"] == "dynamic-empty":
-            call_inputs["past_key_values"] = transformers.DynamicCache()
-        out = model(**call_inputs, **CALL["flags"])
+        past = empty_cache()  # the drawn empty cache form, or ABSENT
+        if past is ABSENT:
+            out = model(**call_inputs, **CALL["flags"])
+        else:
+            out = call_with_past(model, call_inputs, past, CALL["past_positional"], **CALL["flags"])
         main = main_output(out)
         expect(main.shape[0] == CALL["batch"], f"main output has {main.shape[0]} rows for a batch of {CALL['batch']}")
         expect(bool(torch.isfinite(main).all()), "main output has non-finite values")
