@@ -120,3 +120,13 @@ def test_the_seq2seq_greedy_script_grows_the_decoder_ids_and_agrees_with_the_ora
     script["check"](script["model"])
     with pytest.raises(script["PropertyViolated"], match="generate vs greedy loop"):
         script["check"](S.WrongTokens(script["model"]))
+
+
+@pytest.mark.parametrize("past", ["none", "dynamic-empty", "static"])
+def test_the_forward_script_passes_the_drawn_empty_cache_as_the_oracle_does(past: str) -> None:
+    case = dataclasses.replace(CASE, call=dataclasses.replace(CASE.call, past=past, use_cache=False))
+    script = load(case, "forward")
+    assert (script["empty_cache"]() is script["ABSENT"]) is False
+    script["check"](script["model"])
+    with pytest.raises(script["PropertyViolated"], match="non-finite"):
+        script["check"](S.ReturnsNaN(script["model"]))
