@@ -3,8 +3,10 @@ or a call into peft or the model.
 
 A crash is a *harness gap* when the innermost harness frame handed control to no peft frame (the error arose in
 the harness itself, in torch under a harness comparison, or in a transformers utility the harness called to build
-a cache or an input) and the error is not Python refusing the harness's call into a peft method (a ``TypeError``
-such as ``PeftModelForSeq2SeqLM.generate() takes 1 positional argument``, which is peft's bug).
+a cache or an input) and the error is not Python refusing the arguments of the harness's call (a ``TypeError``
+such as ``PeftModelForSeq2SeqLM.generate() takes 1 positional argument``: the callee's contract). That errs on the
+side of the pair: a refusal by a base model the harness called itself is counted against the pair too, rather
+than a peft bug behind a swapped-in forward being hidden as a harness gap.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ _FRAME: Final = re.compile(r'^\s*File "([^"]+)", line (\d+), in (\S+)', re.MULTI
 #: what separates a chained exception's tracebacks; the last section is the exception that was recorded
 _CHAIN: Final = re.compile(r"\n(?:The above exception was the direct cause of the following exception:|"
                            r"During handling of the above exception, another exception occurred:)\n")
-#: Python refusing the arguments of a call into a peft model (PeftModel, PeftModelForCausalLM, ...): raised in the
-#: caller's frame, but peft's signature is at fault; the same refusal by a transformers model the harness called
-#: directly is the base model alone failing
-_CALL_BINDING: Final = re.compile(r"^Peft\w*\.\w+\(\) (?:takes|got an unexpected|got multiple|missing \d+ required)")
+#: Python refusing a call's arguments: raised in the caller's (the harness's) frame, but the callee's signature is
+#: what it reports. The callee may be named after the base model even when the harness called the peft model (inside
+#: ``disable_adapter()`` prompt methods swap in the base model's forward), so it counts as the pair's
+_CALL_BINDING: Final = re.compile(r"^[\w.<>]+\(\) (?:takes|got an unexpected|got multiple|missing \d+ required)")
 #: top-level packages whose frames say who is involved; anything else (torch, the stdlib) is neutral ground
 _OWNERS: Final = ("harness", "peft", "transformers")
 
@@ -65,5 +67,5 @@ def harness_gap_frame(traceback_text: str, error_type: str, message: str) -> str
 
 
 def refuses_call(error_type: str, message: str) -> bool:
-    """Whether the error is Python refusing the arguments of a call into a peft model (peft's contract)."""
+    """Whether the error is Python refusing a call's arguments (the callee's contract, not the caller's code)."""
     return error_type == "TypeError" and bool(_CALL_BINDING.search(message))
