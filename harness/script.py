@@ -110,36 +110,47 @@ def _language_model_path(case: Case) -> tuple[str, str]:
     return name, task("causal-lm" if has_head else "feature-extraction").peft_task_type
 
 
-def _empty_cache(case: Case, config: Any) -> str:
-    """``def empty_cache()``: the drawn empty cache (harness.caches.EMPTY_FORMS) as the installed transformers
-    builds it, or ABSENT where the forward gets none (not drawn, unsuited to the model, not available here)."""
-    form = EMPTY_FORMS.get(case.call.past)
-    suits = ("any", "encoder-decoder" if getattr(config, "is_encoder_decoder", False) else "decoder")
-    absent = "def empty_cache():\n    return ABSENT"
-    if form is None or form.suits not in suits:
-        return absent
-    try:
-        made = form.make(config, case.call.batch, 64)
-    except FormUnavailable:
-        return absent
-    if made is None:
-        return "def empty_cache():\n    return None"
+def _cache_expression(cache: Any, batch: int) -> str:
+    """Source that builds an empty ``cache`` as the installed transformers does (``None`` stays ``None``)."""
+    if cache is None:
+        return "None"
+    cls = type(cache)
+    params = inspect.signature(cls.__init__).parameters
+    if hasattr(cache, "self_attention_cache"):
+        parts = (_cache_expression(cache.self_attention_cache, batch),
+                 _cache_expression(cache.cross_attention_cache, batch))
+        return f"transformers.{cls.__name__}({', '.join(parts)})"
+    args = {"config": "base.config"} if "config" in params else {}
+    if "max_cache_len" in params:
+        args["max_cache_len"] = "64"
+    for name in ("max_batch_size", "batch_size"):
+        if name in params and cls.__name__ == "StaticCache":
+            args[name] = str(batch)
+            break
+    return f"transformers.{cls.__name__}({', '.join(f'{k}={v}' for k, v in args.items())})"
 
-    def expression(cache: Any) -> str:
-        cls = type(cache)
-        params = inspect.signature(cls.__init__).parameters
-        if hasattr(cache, "self_attention_cache"):
-            parts = (expression(cache.self_attention_cache), expression(cache.cross_attention_cache))
-            return f"transformers.{cls.__name__}({', '.join(parts)})"
-        args = {"config": "base.config"} if "config" in params else {}
-        if "max_cache_len" in params:
-            args["max_cache_len"] = "64"
-        for name in ("max_batch_size", "batch_size"):
-            if name in params and cls.__name__ == "StaticCache":
-                args[name] = str(case.call.batch)
-                break
-        return f"transformers.{cls.__name__}({', '.join(f'{k}={v}' for k, v in args.items())})"
-    return f"def empty_cache():\n    return {expression(made)}"
+
+def _empty_caches(case: Case, config: Any) -> dict[str, str]:
+    """form name → source building it, for every empty form (harness.caches.EMPTY_FORMS) that suits the model and
+    the installed transformers can make."""
+    suits = ("any", "encoder-decoder" if getattr(config, "is_encoder_decoder", False) else "decoder")
+    found = {}
+    for name, form in EMPTY_FORMS.items():
+        if form.suits in suits:
+            try:
+                found[name] = _cache_expression(form.make(config, case.call.batch, 64), case.call.batch)
+            except FormUnavailable:
+                continue
+    return found
+
+
+def _empty_cache_source(case: Case, config: Any) -> str:
+    """``EMPTY_CACHES`` (every form, for empty-cache) and ``empty_cache()`` (the drawn one, or ABSENT where the
+    forward gets none: not drawn, unsuited to the model, not available here)."""
+    forms = _empty_caches(case, config)
+    rows = "".join(f"    {name!r}: lambda: {source},\n" for name, source in forms.items())
+    drawn = forms.get(case.call.past, "ABSENT")
+    return f"EMPTY_CACHES = {{\n{rows}}}\n\n\ndef empty_cache():\n    return {drawn}"
 
 
 def _call_facts(case: Case, inputs: dict[str, torch.Tensor]) -> dict[str, Any]:
@@ -232,7 +243,7 @@ def render(case: Case, prop: str) -> str:
         "ABSENT = object()",
         "",
         "",
-        _empty_cache(case, config),
+        _empty_cache_source(case, config),
         "",
         "",
         textwrap.dedent(HELPERS).strip(),

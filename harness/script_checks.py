@@ -110,13 +110,16 @@ CHECKS: Final[dict[str, str]] = {
     ''',
     "empty-cache": '''
         reference = main_output(model(**inputs))
-        for make in (lambda: None, transformers.DynamicCache):
-            try:
-                base(**inputs, past_key_values=make(), use_cache=True)
-            except Exception:  # a form the plain model refuses is not peft's to honour
-                continue
-            out = main_output(model(**inputs, past_key_values=make()))
-            assert_close(out, reference, PATH_ATOL, f"output with an empty {type(make()).__name__} cache vs no cache")
+        base_inputs = {k: v for k, v in inputs.items() if k != "task_ids"}
+        for name, make in EMPTY_CACHES.items():
+            for positional in (False, True):
+                try:  # a form the plain model refuses is not peft's to honour
+                    call_with_past(base, base_inputs, make(), positional, use_cache=True)
+                except Exception:
+                    break
+                out = main_output(call_with_past(model, inputs, make(), positional))
+                how = "positional" if positional else "keyword"
+                assert_close(out, reference, PATH_ATOL, f"output with an empty {name} cache ({how}) vs no cache")
     ''',
     "positional-ids": '''
         rest = {k: v for k, v in inputs.items() if k != "input_ids"}
