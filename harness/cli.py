@@ -20,6 +20,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bisect": ("harness.bisect_cli", "find the release where a case's failure appears or is fixed"),
     "nightly": ("harness.nightly_cli", "run many cells here in parallel (tox), then build their report"),
     "bench": ("harness.bench_cli", "run here and print where the time went (wall, worker time in cases, start-up)"),
+    "findings": ("harness.findings.cli", "group bad verdicts of many cells into findings: kind, range, reproducer"),
+    "expect": ("harness.findings.expect_cli", "record a finding in expectations.yaml as a known bug or limitation"),
 }
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
@@ -31,6 +32,9 @@ DEFAULT_PATH = Path(__file__).resolve().parents[1] / "expectations.yaml"
 TARGET_FIELDS = ("cell", "arch", "task", "method", "property")
 #: packages an expectation may narrow with a PEP 440 specifier, checked against the verdict's versions
 VERSIONED = ("transformers", "peft", "torch")
+#: what an entry records: a bug (to be fixed upstream; it needs a link) or a limitation (by design or
+#: long-standing; a link is optional)
+ENTRY_KINDS = ("bug", "limitation")
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class Expectation:
     signature: str | re.Pattern[str]
     reason: str
     link: str
+    kind: str = "bug"
 
     def scopes(self, verdict: Verdict) -> bool:
         """Whether ``verdict`` is a run of a target this expectation speaks about (whatever its outcome)."""
@@ -159,8 +164,8 @@ def _parse(reader: Reader, where: str, raw: Any, cells: list[str] | None) -> Exp
     entry = reader.mapping(
         raw,
         where,
-        required=("id", "cell", "reason", "link"),
-        optional=(*TARGET_FIELDS[1:], *VERSIONED, "signature", "signature_regex"),
+        required=("id", "cell", "reason"),
+        optional=(*TARGET_FIELDS[1:], *VERSIONED, "signature", "signature_regex", "kind", "link"),
     )
     where = f"{where} ({entry['id']!r})" if isinstance(entry["id"], str) else where
     ident = reader.string(entry["id"], f"{where}.id")
@@ -191,10 +196,42 @@ def _parse(reader: Reader, where: str, raw: Any, cells: list[str] | None) -> Exp
         except re.error as exc:
             raise reader.error(f"{where}.signature_regex", f"not a regular expression: {exc}",
                                "fix it, or use 'signature' for a plain substring") from None
-    link = reader.string(entry["link"], f"{where}.link")
-    if not link.startswith(("https://", "http://")):
+    kind = reader.string(entry.get("kind", "bug"), f"{where}.kind")
+    if kind not in ENTRY_KINDS:
+        raise reader.error(f"{where}.kind", f"{kind!r} is not a kind{near(kind, ENTRY_KINDS)}",
+                           f"write one of {', '.join(ENTRY_KINDS)}")
+    if "link" not in entry and kind == "bug":
+        raise reader.error(where, "missing key 'link'", "link the upstream issue or pull request (only a "
+                           "'kind: limitation' entry may go without one)")
+    link = reader.string(entry["link"], f"{where}.link") if "link" in entry else ""
+    if link and not link.startswith(("https://", "http://")):
         raise reader.error(f"{where}.link", f"{link!r} is not a URL", "link the issue or pull request")
-    return Expectation(ident, patterns, versions, signature, reader.string(entry["reason"], f"{where}.reason"), link)
+    reason = reader.string(entry["reason"], f"{where}.reason")
+    return Expectation(ident, patterns, versions, signature, reason, link, kind)
 
 
-__all__ = ["DataFileError", "Expectation", "Judgement", "explaining", "judge", "load_expectations"]
+def append_entry(entry: Mapping[str, Any], path: str | os.PathLike[str] | None = None,
+                 cells: Iterable[str] | None = None) -> Expectation:
+    """Append ``entry`` to ``expectations.yaml`` (default: the repository's), keeping the file's text and comments,
+    after checking it as the loader does (and that its id is new); the file is left as it was if it fails."""
+    target = Path(path or DEFAULT_PATH)
+    original = target.read_text(encoding="utf-8")
+    known = load_expectations(target, cells)
+    reader = Reader(target)
+    where = f"new entry ({entry.get('id')!r})"
+    parsed = _parse(reader, where, dict(entry), list(cells) if cells is not None else None)
+    if any(e.id == parsed.id for e in known):
+        raise reader.error(where, f"id {parsed.id!r} is already used", "choose another id, or edit that entry")
+    block = yaml.safe_dump([dict(entry)], sort_keys=False, allow_unicode=True, width=110)
+    head = re.sub(r"^expectations:[ \t]*\[[ \t]*\][ \t]*$", "expectations:", original, flags=re.MULTILINE)
+    text = head.rstrip("\n") + "\n\n" + "".join(f"  {row}\n" if row else "\n" for row in block.splitlines())
+    target.write_text(text, encoding="utf-8")
+    try:
+        load_expectations(target, cells)
+    except DataFileError:
+        target.write_text(original, encoding="utf-8")
+        raise
+    return parsed
+
+
+__all__ = ["DataFileError", "Expectation", "Judgement", "append_entry", "explaining", "judge", "load_expectations"]

@@ -17,14 +17,26 @@ from harness.datafile import DataFileError
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", type=existing_file, help="verdict files (JSONL, schema 1 or 2)")
     parser.add_argument("--expectations", type=existing_file, help="known failures (default: expectations.yaml)")
+    add_gate_options(parser)
+
+
+def add_gate_options(parser: argparse.ArgumentParser) -> None:
+    """--fail-on and --baseline: which findings fail a judgement (``harness.findings.gate``)."""
+    parser.add_argument("--fail-on", choices=("new", "regressions"), default="new",
+                        help="new (default): every finding no expectation explains fails; regressions: only "
+                             "regressions, and findings the --baseline lacks")
+    parser.add_argument("--baseline", type=existing_file, metavar="COMPAT_JSON",
+                        help="compat.json of an earlier report: its finding ids are not new")
 
 
 def main(args: argparse.Namespace) -> int:
+    from harness.findings.gate import baseline_ids
     from harness.judging import expectations_for, judge_files, summary
 
     try:
-        judged = judge_files(args.files, expectations_for(args.expectations))
-    except DataFileError as exc:
+        baseline = baseline_ids(args.baseline) if args.baseline else None
+        judged = judge_files(args.files, expectations_for(args.expectations), args.fail_on, baseline)
+    except (DataFileError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print("\n".join(summary(judged)), file=sys.stderr)

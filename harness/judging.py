@@ -1,22 +1,26 @@
 """Judging verdict files: their contents decide the summary and the exit status, whoever appended to them.
 
 A file is counted per unique (cell, case, property) (``results.ledger``): flake re-runs are counted as re-runs of
-their cases, and a (case, property) whose re-runs disagree is flaky, which the exit status does not count. The
-status is 1 when a steady bad verdict is new (no expectation explains it), an expectation is stale, or a line of a
-file cannot be read (a file that is not whole cannot pass); else 0.
+their cases, and a (case, property) whose re-runs disagree is flaky. Bad verdicts add up to findings
+(``harness.findings``). The status is 1 when a finding fails the run (by default: a new one, no expectation
+explains it; never a harness gap or a flake), an expectation is stale, or a line of a file cannot be read (a file
+that is not whole cannot pass); else 0.
 """
 
 from __future__ import annotations
 
 import os
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness.expectations import Expectation, Judgement, judge, load_expectations
+from harness.findings.build import KINDS, Finding, group
+from harness.findings.gate import FailOn, failing
+from harness.findings.summary import lines_of
 from harness.matrix import load_matrix
-from harness.results import BAD_OUTCOMES, BadLine, Ledger, Verdict, ledger, read_verdicts
+from harness.results import BadLine, Ledger, Verdict, ledger, read_verdicts
 
 
 #: expectations.yaml read and checked against the cells the judged files hold
@@ -36,16 +40,21 @@ class FileJudgement:
     ledger: Ledger
     judgement: Judgement
     unreadable: tuple[BadLine, ...]
+    #: the root causes the bad verdicts add up to (``harness.findings``), re-runs included (for flakiness)
+    findings: tuple[Finding, ...]
+    #: the findings that fail the run (``findings.gate``: by default every new one; never a harness gap or a flake)
+    failing: tuple[Finding, ...]
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.unreadable else self.judgement.exit_code
+        return 1 if self.unreadable or self.failing or self.judgement.stale else 0
 
 
-def judge_files(paths: Sequence[str | os.PathLike[str]],
-                expectations: Callable[[set[str]], Iterable[Expectation]]) -> FileJudgement:
+def judge_files(paths: Sequence[str | os.PathLike[str]], expectations: ExpectationLoader, fail_on: FailOn = "new",
+                baseline: Collection[str] | None = None) -> FileJudgement:
     """The judgement of everything ``paths`` hold, against ``expectations(cells)`` (given the cells the files hold,
-    so that a cell pattern can be checked against them); a missing file is an unreadable input, not an exception."""
+    so that a cell pattern can be checked against them); a missing file is an unreadable input, not an exception.
+    ``fail_on`` and ``baseline`` (finding ids of an earlier run) choose the findings that fail it."""
     problems: list[BadLine] = []
     verdicts: list[Verdict] = []
     for path in paths:
@@ -54,8 +63,10 @@ def judge_files(paths: Sequence[str | os.PathLike[str]],
         except OSError as exc:
             problems.append(BadLine(str(path), 0, f"cannot read it ({exc.strerror or exc})"))
     book = ledger(verdicts)
-    known = expectations({v.cell for v in book.verdicts})
-    return FileJudgement(tuple(map(str, paths)), book, judge(book.steady, known), tuple(problems))
+    known = list(expectations({v.cell for v in book.verdicts}))
+    found = tuple(group(verdicts, known))
+    return FileJudgement(tuple(map(str, paths)), book, judge(book.steady, known), tuple(problems), found,
+                         tuple(failing(found, fail_on, baseline)))
 
 
 def new_failure_cases(judged: FileJudgement, limit: int) -> list[Verdict]:
@@ -71,8 +82,7 @@ def new_failure_cases(judged: FileJudgement, limit: int) -> list[Verdict]:
 
 def summary(judged: FileJudgement) -> list[str]:
     """What a person reads at the end of a run: totals per unique (case, property), re-runs and flakes in cases,
-    each bad signature once (new ones first, with how far it reaches, whether expectations.yaml knows it, and a
-    case to replay), then the judgement's lines."""
+    one line per finding (kind, range, reach, standing, repro command), then what fails the run."""
     book, judgement = judged.ledger, judged.judgement
     totals = Counter(v.outcome for v in book.verdicts)
     cases = {(v.cell, v.case_id) for v in book.verdicts if v.kind in ("generated", "pinned")}
@@ -84,18 +94,12 @@ def summary(judged: FileJudgement) -> list[str]:
         out.append(f"{len(book.rerun_cases())} case(s) re-run in fresh processes; {len(flaky_cases)} flaky "
                    f"({len(flaky)} (case, property) verdicts flipped: not counted as regressions)")
     out += [f"unreadable: {bad}" for bad in judged.unreadable]
-    by_signature: dict[str, list[Verdict]] = defaultdict(list)
-    for v in book.steady:
-        if v.outcome in BAD_OUTCOMES:
-            by_signature[v.signature].append(v)
-    known = {sig: {e.id: e.link for e in map(judgement.known_as, group) if e} for sig, group in by_signature.items()}
-    replay_from = " ".join(f"--from {f}" for f in judged.files)
-    for signature, group in sorted(by_signature.items(), key=lambda kv: (len(known[kv[0]]) > 0, -len(kv[1]))):
-        targets = {(v.arch, v.method) for v in group}
-        example = next((v for v in group if not judgement.known_as(v)), group[0])
-        standing = "; ".join(f"known: {ident} ({link})" for ident, link in known[signature].items()) or "NEW"
-        out.append(f"\n{example.outcome.upper():<7} {signature}\n        {standing} · {len(group)} verdicts, "
-                   f"{len(targets)} (arch, method) targets, e.g. {example.arch} × {example.method} "
-                   f"[{example.property}]\n        replay: python -m harness repro {example.case_id} {replay_from}")
-    return [*out, "", *judgement.lines()]
-
+    # by kind (regressions first), and within a kind the findings no expectation explains first
+    ranked = sorted(judged.findings, key=lambda f: (KINDS.index(f.kind), f.standing == "known"))
+    out += ["", *lines_of(ranked)]
+    counts, *_ = judgement.lines()
+    stale = [f"STALE {e.id}: every verdict in its scope passed; narrow or remove it ({e.link})"
+             for e in judgement.stale]
+    fail = f"{len(judged.failing)} finding(s) fail this run" + \
+        (": " + ", ".join(f.id for f in judged.failing) if judged.failing else "")
+    return [*out, "", counts, *stale, fail]

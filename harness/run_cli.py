@@ -1,9 +1,9 @@
 """Run the property suite in the current environment and write one verdict per (case, property) as it happens.
 
 The run ends as ``python -m harness judge OUT`` does: the summary and exit status of what the file holds (so a
-resumed run is judged on all of it). Exits 0 when every steady bad verdict matches expectations.yaml, 1 on a new
-failure, a stale expectation or an unreadable line, 2 on bad arguments. When the installed libraries cannot be
-imported, that is the cell's verdict (``import``: crash), written and judged like any other.
+resumed run is judged on all of it). Exits 0 when no finding fails it (``--fail-on``: by default every new one),
+1 on a failing finding, a stale expectation or an unreadable line, 2 on bad arguments. When the installed
+libraries cannot be imported, that is the cell's verdict (``import``: crash), written and judged like any other.
 """
 
 from __future__ import annotations
@@ -14,18 +14,23 @@ import json
 import os
 import sys
 from dataclasses import replace
+from collections.abc import Callable
 from pathlib import Path
 
 from typing import TYPE_CHECKING
 
 from harness.arguments import count, existing_file, jobs, positive_float, positive_int
+from harness.judge_cli import add_gate_options
 from harness.datafile import DataFileError
 from harness.plan import Shard
 
 if TYPE_CHECKING:
-    from harness.judging import ExpectationLoader
+    from harness.judging import FileJudgement
     from harness.matrix import Profile
     from harness.plan import Target
+
+    #: judges verdict files as ``python -m harness judge`` does, with this run's expectations and gate
+    Judge = Callable[[list[Path]], FileJudgement]
 
 #: what a run needs to import; when one fails, that failure is the cell's verdict
 LIBRARIES = ("torch", "transformers", "peft", "peft.mapping", "peft.config")
@@ -61,6 +66,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--resume", action="store_true",
                      help="keep the verdicts already in --out and run only what it lacks")
     out.add_argument("--expectations", type=existing_file, help="known failures (default: expectations.yaml)")
+    add_gate_options(out)
     out.add_argument("--flake-reruns", type=count, default=2, metavar="N",
                      help="re-run each new failure's case N times in fresh workers before calling it a regression "
                           "(0: off; default 2)")
@@ -82,7 +88,8 @@ def main(args: argparse.Namespace) -> int:
         return 0
     if args.cell:
         os.environ["PEFT_COMPAT_CELL"] = args.cell
-    from harness.judging import expectations_for
+    from harness.findings.gate import baseline_ids
+    from harness.judging import expectations_for, judge_files
     from harness.matrix import load_matrix
     from harness.versions import cell_name
 
@@ -92,9 +99,14 @@ def main(args: argparse.Namespace) -> int:
         profile = load_matrix().profile(args.profile)
         expectations = expectations_for(args.expectations)
         expectations({cell})
-    except (DataFileError, LookupError) as exc:
+        baseline = baseline_ids(args.baseline) if args.baseline else None
+    except (DataFileError, LookupError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+    def judge(paths: list[Path]) -> FileJudgement:
+        return judge_files(paths, expectations, args.fail_on, baseline)
+
     if args.max_examples is not None:
         profile = replace(profile, max_examples=args.max_examples)
     if args.timeout is not None:
@@ -107,12 +119,12 @@ def main(args: argparse.Namespace) -> int:
         for module in LIBRARIES:
             importlib.import_module(module)
     except Exception as exc:  # noqa: BLE001 - whatever importing the libraries raises is this cell's verdict
-        return _import_failed(exc, out, args.resume, expectations)
-    return _run(args, profile, out, expectations)
+        return _import_failed(exc, out, args.resume, judge)
+    return _run(args, profile, out, judge)
 
 
-def _run(args: argparse.Namespace, profile: Profile, out: Path, expectations: ExpectationLoader) -> int:
-    from harness.judging import judge_files, new_failure_cases, summary
+def _run(args: argparse.Namespace, profile: Profile, out: Path, judge: Judge) -> int:
+    from harness.judging import new_failure_cases, summary
     from harness.junit import write_junit
     from harness.oracles import select
     from harness.pinned import load_pinned
@@ -148,7 +160,7 @@ def _run(args: argparse.Namespace, profile: Profile, out: Path, expectations: Ex
               f"coverage {kinds} · why each: {write_picks(out, picked)}", file=sys.stderr)
     items = [Item(case=p.case, pinned=True) for p in pinned] + [Item(target=t) for t in chosen]
     Supervisor(out, args.jobs, profile, properties, args.seed, args.database, args.resume).run(items)
-    judged = judge_files([out], expectations)
+    judged = judge([out])
     # the examples of targets whose first case did not wrap go to targets that wrap: decided by the file's verdicts
     # (never by timing), so a resumed run tops up exactly as an uninterrupted one
     extra = top_up(chosen, [v for v in judged.ledger.verdicts if v.cell == cell], profile.max_examples)
@@ -157,7 +169,7 @@ def _run(args: argparse.Namespace, profile: Profile, out: Path, expectations: Ex
               "that do", file=sys.stderr)
         again = [Item(target=t, top_up=n) for t, n in extra]
         Supervisor(out, args.jobs, profile, properties, args.seed, args.database, resume=True).run(again)
-        judged = judge_files([out], expectations)
+        judged = judge([out])
     if judged.judgement.new_failures and args.flake_reruns > 0:
         cases = new_failure_cases(judged, MAX_RERUN_CASES)
         print(f"\nre-running {len(cases)} case(s), one per new-failure signature, {args.flake_reruns}× in fresh "
@@ -165,7 +177,7 @@ def _run(args: argparse.Namespace, profile: Profile, out: Path, expectations: Ex
         for repetition in range(1, args.flake_reruns + 1):
             reruns = [Item(case=c.case, pinned=c.pinned) for c in cases]
             Supervisor(out, 1, profile, properties, args.seed, None, resume=True, repetition=repetition).run(reruns)
-        judged = judge_files([out], expectations)
+        judged = judge([out])
     if args.junit:
         write_junit(list(judged.ledger.verdicts), args.junit, cell)
     print("\n".join(summary(judged)), file=sys.stderr)
@@ -180,9 +192,9 @@ def write_picks(out: Path, picked: dict[Target, str]) -> Path:
     return path
 
 
-def _import_failed(exc: Exception, out: Path, resume: bool, expectations: ExpectationLoader) -> int:
+def _import_failed(exc: Exception, out: Path, resume: bool, judge: Judge) -> int:
     """Record that this cell's libraries cannot be imported together (one ``import`` verdict), then judge."""
-    from harness.judging import judge_files, summary
+    from harness.judging import summary
     from harness.outcomes import error_info, signature
     from harness.results import VerdictWriter, import_verdict
 
@@ -192,6 +204,6 @@ def _import_failed(exc: Exception, out: Path, resume: bool, expectations: Expect
         writer.write(verdict)
     print(f"cell {verdict.cell}: importing the libraries failed, so nothing can run here: {info.type}: "
           f"{info.message}", file=sys.stderr)
-    judged = judge_files([out], expectations)
+    judged = judge([out])
     print("\n".join(summary(judged)), file=sys.stderr)
     return judged.exit_code

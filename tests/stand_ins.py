@@ -7,6 +7,7 @@ and fails on the broken stand-in.
 
 from __future__ import annotations
 
+import contextlib
 from types import SimpleNamespace
 from typing import Any
 
@@ -149,3 +150,104 @@ class SilentlyDropsPositions(Faithful):
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.pop("position_ids", None)
         return self.inner(*args, **kwargs)
+
+
+class ReturnsNaN(Faithful):
+    """The forward's main output is all NaN."""
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        out = self.inner(*args, **kwargs)
+        out.logits = torch.full_like(out.logits, float("nan"))
+        return out
+
+
+class ChangesWithEmptyCache(Faithful):
+    """Passing an empty cache object (not None) shifts the output."""
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        out = self.inner(*args, **kwargs)
+        if kwargs.get("past_key_values") is not None:
+            out.logits = out.logits + 1.0
+        return out
+
+
+class WrongTokensFromCache(Faithful):
+    """Generation continued from a returned cache gives other tokens (each new one shifted by one)."""
+
+    def breaks(self, kwargs: dict[str, Any]) -> bool:
+        return kwargs.get("past_key_values") is not None
+
+    def generate(self, *args: Any, **kwargs: Any) -> Any:
+        out = self.inner.generate(*args, **kwargs)
+        if not self.breaks(kwargs):
+            return out
+        # decoder-only sequences start with the prompt, seq2seq ones with the decoder start token
+        seq2seq = getattr(self.inner.config, "is_encoder_decoder", False)
+        prompt = 1 if seq2seq else (args[0] if args else kwargs["input_ids"]).shape[1]
+        sequences = (out if isinstance(out, torch.Tensor) else out.sequences).clone()
+        sequences[:, prompt:] = (sequences[:, prompt:] + 1) % self.inner.get_input_embeddings().num_embeddings
+        if isinstance(out, torch.Tensor):
+            return sequences
+        out.sequences = sequences
+        return out
+
+
+class WrongTokens(WrongTokensFromCache):
+    """Every generation gives other tokens than the model's forward chooses."""
+
+    def breaks(self, kwargs: dict[str, Any]) -> bool:
+        return True
+
+
+class CacheChangesGeneration(WrongTokensFromCache):
+    """``generate(use_cache=False)`` gives other tokens than with the cache."""
+
+    def breaks(self, kwargs: dict[str, Any]) -> bool:
+        return kwargs.get("use_cache") is False
+
+
+class DropsRows(Faithful):
+    """``generate`` returns one sequence for the whole batch."""
+
+    def generate(self, *args: Any, **kwargs: Any) -> Any:
+        out = self.inner.generate(*args, **kwargs)
+        if isinstance(out, torch.Tensor):
+            return out[:1]
+        out.sequences = out.sequences[:1]
+        return out
+
+
+class WithoutAdapter(Faithful):
+    """Every forward runs the base model: the adapter has no effect."""
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        with self.inner.disable_adapter():
+            return self.inner(*args, **kwargs)
+
+
+class NeverDisables(Faithful):
+    """``disable_adapter()`` is a no-op."""
+
+    def disable_adapter(self) -> Any:
+        return contextlib.nullcontext()
+
+
+class OffsetOutput(Faithful):
+    """The live model's output is off by a constant, so what is saved and loaded differs from it."""
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        out = self.inner(*args, **kwargs)
+        out.logits = out.logits + 0.1
+        return out
+
+
+class LeaksGradients(Faithful):
+    """The training loss also depends on a base-model weight: a step would train the frozen model."""
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        out = self.inner(*args, **kwargs)
+        if out.loss is not None:
+            weight = self.inner.get_input_embeddings().weight
+            weight.requires_grad_(True)
+            out.loss = out.loss + 1e-3 * weight.sum()
+        return out

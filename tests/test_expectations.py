@@ -223,7 +223,9 @@ def test_a_different_failure_in_scope_is_new_even_with_an_expectation() -> None:
     assert len(result.new_failures) == 1 and result.exit_code == 1
 
 
-def test_the_run_summary_lists_new_signatures_first_and_links_the_known_ones() -> None:
+def test_the_run_summary_lists_one_line_per_finding_new_ones_first_and_names_what_fails() -> None:
+    from harness.findings.build import group
+    from harness.findings.gate import failing
     from harness.judging import FileJudgement, summary
     from harness.results import ledger
 
@@ -233,7 +235,13 @@ def test_the_run_summary_lists_new_signatures_first_and_links_the_known_ones() -
              for i, v in enumerate(known)]
     new = dataclasses.replace(new, signature="shapes differ")
     rule = Expectation("peft-1938", {"cell": ("*",)}, {}, "multiple values", "r", "https://example.org/1938")
-    judged = FileJudgement(("raw.jsonl",), ledger([*known, new]), judge([*known, new], [rule]), ())
-    err = "\n".join(summary(judged))
-    assert err.index("shapes differ") < err.index("NEW") < err.index("multiple values for past_key_values")
-    assert "known: peft-1938 (https://example.org/1938) · 3 verdicts" in err
+    found = tuple(group([*known, new], [rule]))
+    judged = FileJudgement(("raw.jsonl",), ledger([*known, new]), judge([*known, new], [rule]), (), found,
+                           tuple(failing(found)))
+    lines = summary(judged)
+    (new_line,) = [line for line in lines if "shapes differ" in line]
+    (known_line,) = [line for line in lines if "multiple values for keyword argument" in line]
+    assert lines.index(new_line) < lines.index(known_line)
+    assert "· NEW ·" in new_line and "known: peft-1938" in known_line and "3 target(s)" in known_line
+    (new_finding,) = [f for f in found if f.standing == "new"]
+    assert lines[-1] == f"1 finding(s) fail this run: {new_finding.id}"

@@ -117,13 +117,14 @@ def test_the_summary_and_the_page_link_a_known_signature_and_call_the_other_new(
     rules = tmp_path / "expectations.yaml"
     rules.write_text("expectations:\n  - {id: known-a, cell: '*', signature: 'bug a', reason: 'Reason A',\n"
                      "     link: 'https://github.com/huggingface/peft/issues/1'}\n")
-    verdicts = [verdict(case_id="c1", outcome="crash", signature="bug a"),
-                verdict(case_id="c2", arch="gpt2", outcome="crash", signature="bug z")]
+    verdicts = [verdict(case_id="c1", outcome="crash", signature="bug a", error=ErrorInfo("TypeError", "bug a")),
+                verdict(case_id="c2", arch="gpt2", outcome="crash", signature="bug z",
+                        error=ErrorInfo("TypeError", "bug z"))]
     assert report_cli(write(tmp_path / "r.jsonl", verdicts), "--out", tmp_path, "--expectations", rules) == 0
-    rows = {line.split(" | ")[2]: line for line in (tmp_path / "summary.md").read_text().splitlines()
+    rows = {line.split(" | ")[6]: line for line in (tmp_path / "summary.md").read_text().splitlines()
             if line.startswith("| 1 ") or line.startswith("| 2 ")}
-    assert "[known-a](https://github.com/huggingface/peft/issues/1)" in rows["bug a"]
-    assert "**new**" in rows["bug z"] and "known-a" not in rows["bug z"]
+    assert "[known-a](https://github.com/huggingface/peft/issues/1)" in rows["TypeError: bug a"]
+    assert "**new**" in rows["TypeError: bug z"] and "known-a" not in rows["TypeError: bug z"]
     page = (tmp_path / "index.html").read_text()
     assert '<a href="https://github.com/huggingface/peft/issues/1" title="Reason A">known-a</a>' in page
     standing = {s["signature"]: s["standing"] for s in json.loads((tmp_path / "compat.json").read_text())["signatures"]}
@@ -198,7 +199,9 @@ def test_one_bug_in_forty_archs_is_one_signature_with_bounded_examples() -> None
     [signature] = report.ranked_signatures()
     assert len(signature.targets) == 40 and signature.verdicts == 40 and len(signature.examples) == model.EXAMPLES
     assert len({v.arch for v in signature.examples}) == model.EXAMPLES
-    assert markdown.render(report, None, "").count("TypeError at peft:f") == 1
+    [finding] = report.findings
+    assert finding.reach() == "40 target(s), 40 arch(s), 1 property, 1 cell(s)"
+    assert markdown.render(report, None, "").count(finding.id) == 2, "one row: its id and its repro command"
 
 
 @pytest.mark.parametrize(("before", "after", "category"), [

@@ -128,3 +128,35 @@ def test_twenty_thousand_verdicts_open_in_under_two_seconds(tmp_path: Path) -> N
                   for _ in range(3))
     print(f"20k verdicts: index.html {(tmp_path / 'out/index.html').stat().st_size:,} bytes, open in {open_ms} ms")
     assert 0 < open_ms < 2000
+
+
+#: written into the page (its Content-Security-Policy removed) to measure the laid-out page from inside
+PROBE = """<script>window.addEventListener("load", function () { setTimeout(function () {
+  var right = 0;
+  document.querySelectorAll("#matrix table, table.findings, table.fgrid").forEach(function (t) {
+    right = Math.max(right, t.getBoundingClientRect().right); });
+  document.documentElement.setAttribute("data-probe", JSON.stringify({page: document.documentElement.scrollWidth,
+    view: document.documentElement.clientWidth, right: right,
+    blocks: document.querySelectorAll("#matrix .block").length})); }, 300); });</script></body>"""
+
+
+def test_the_target_matrix_and_the_findings_fit_a_1400_pixel_page(tmp_path: Path) -> None:
+    """Every method × property of a real run (7 methods, 15 properties, 60 archs): nothing wider than the window."""
+    methods = ["PREFIX_TUNING", "PROMPT_TUNING", "P_TUNING", "MULTITASK_PROMPT_TUNING", "CPT", "CARTRIDGE",
+               "ADAPTION_PROMPT"]
+    props = [f"property-{i:02d}" for i in range(15)]
+    made = [verdict(case_id=f"{a}{m}{p}", arch=f"granite-arch-{a:02d}", method=m, property=p,
+                    outcome="crash" if (a + len(p)) % 9 == 0 else "pass",
+                    error=ErrorInfo("TypeError", f"bug {a % 4}", "peft/peft_model.py:forward"))
+            for a in range(60) for m in methods for p in props]
+    report_cli(write(tmp_path / "raw/run.jsonl", made), "--out", tmp_path / "out")
+    page = tmp_path / "out/index.html"
+    html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page.read_text(encoding="utf-8"))
+    page.write_text(html.replace("</body>", PROBE), encoding="utf-8")
+    done = subprocess.run(
+        [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--window-size=1400,900",
+         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120, check=True)
+    probe = json.loads(Tags(done.stdout).root["data-probe"] or "{}")
+    assert probe["page"] <= probe["view"] and 0 < probe["right"] <= probe["view"], probe
+    assert probe["blocks"] == len(methods), "one matrix block per method"

@@ -59,7 +59,8 @@ def main(args: argparse.Namespace) -> int:
     outputs = {
         "index.html": html.render(report, diff, baseline_problem, generated, breaks_next=notices),
         "summary.md": "\n".join([markdown.render(report, diff, baseline_problem), *deprecations.markdown(notices)]),
-        "compat.json": json.dumps(compat.to_json(report, diff, generated), indent=1, ensure_ascii=False) + "\n",
+        "compat.json": json.dumps(compat.to_json(report, diff, generated), separators=(",", ":"),
+                                  ensure_ascii=False) + "\n",
     }
     try:
         args.out.mkdir(parents=True, exist_ok=True)

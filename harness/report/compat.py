@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from harness.findings import export
 from harness.report.diff import CATEGORIES, Diff
 from harness.report.model import STATUSES, Key, Report, Signature, Target, repro
 
@@ -37,6 +38,7 @@ def to_json(report: Report, diff: Diff | None, generated: str) -> dict[str, Any]
                  for (tf, peft), cells in sorted(report.squares.items()) for cell, counts in sorted(cells.items())],
         "targets": [_target(t) for _, t in sorted(report.targets.items())],
         "signatures": [_signature(report, s) for s in report.ranked_signatures()],
+        "findings": [export.to_json(f, report.reproductions.get(f.id)) for f in report.findings],
         "flaky_cases": [{**key._asdict(), "case_id": case, "counts": dict(counts), "repro": repro(key.cell, case)}
                         for key, case, counts in report.flaky_cases()],
         "diff": _diff(diff) if diff else None,

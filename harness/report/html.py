@@ -17,6 +17,9 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from harness.findings.build import MEANINGS as KIND_MEANINGS
+from harness.findings.build import Finding
+from harness.findings.summary import repro_command, verification
 from harness.report import model
 from harness.report.deprecations import Notice
 from harness.report.diff import CATEGORIES, MEANINGS, Diff
@@ -31,6 +34,8 @@ FULL = 20_000
 SIGNATURES_SHOWN = 200
 #: rows listed per diff category, flaky cases and unreadable lines (all are in compat.json)
 ROWS = 1000
+#: findings shown with their cells grid and verifications (all are in the table up to ROWS, and in compat.json)
+FINDINGS_SHOWN = 100
 #: diff categories shown open
 OPEN = ("new_failure", "fixed", "flaky")
 
@@ -71,11 +76,24 @@ def render(report: Report, diff: Diff | None, baseline_problem: str, generated: 
         categories=CATEGORIES, meanings=MEANINGS, open_categories=OPEN, statuses=STATUSES, outcomes=OUTCOMES,
         symbols=SYMBOLS, shown=signatures[:SIGNATURES_SHOWN], rest=signatures[SIGNATURES_SHOWN:],
         flaky=report.flaky_cases(), sig_outcomes=sig_outcomes, ix=ix, repro=repro, describe=describe,
-        HEADLINE=HEADLINE, FULL=FULL, ROWS=ROWS, EXAMPLES=EXAMPLES,
+        HEADLINE=HEADLINE, FULL=FULL, ROWS=ROWS, EXAMPLES=EXAMPLES, FINDINGS_SHOWN=FINDINGS_SHOWN,
+        findings=report.findings, kind_meanings=KIND_MEANINGS, repro_command=repro_command, verification=verification,
+        grid_pefts=report.versions(1), finding_grid=lambda finding: finding_grid(report, finding),
         style=Markup((HERE / "report.css").read_text(encoding="utf-8")), script=Markup(script),
         script_hash="sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode(),
         data=embed_json(_page_data(report, names, index, signatures)), breaks_next=breaks_next,
     )
+
+
+def finding_grid(report: Report, finding: Finding) -> list[tuple[str, list[list[tuple[str, str]]]]]:
+    """The version grid (transformers rows, peft columns), each square its cells with this finding's state in them:
+    "bad" (it shows), "good" (its targets pass) or "none"."""
+    def state(cell: str) -> str:
+        return "bad" if cell in finding.cells_bad else "good" if cell in finding.cells_good else "none"
+
+    pefts = report.versions(1)
+    return [(tf, [[(cell, state(cell)) for cell in sorted(report.squares.get((tf, peft), {}))] for peft in pefts])
+            for tf in report.versions(0)]
 
 
 def _page_data(report: Report, names: dict[str, list[str]], index: dict[str, dict[str, int]],

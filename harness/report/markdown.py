@@ -1,5 +1,5 @@
-"""summary.md, for a CI step summary or a PR comment: the diff first, a compact cell grid, then the top failure
-signatures with the command that replays each.
+"""summary.md, for a CI step summary or a PR comment: the diff first, a compact cell grid, then the findings (one
+row per root cause: kind, range, reach, standing, the command that replays it, whether its script reproduces it).
 
 Every part is bounded (rows per section, characters per cell), so the whole stays under GitHub's 65,536-character
 comment limit at any run size. Text from verdicts is escaped: GitHub renders some HTML and all Markdown.
@@ -12,8 +12,10 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
+from harness.findings.build import KINDS, Finding
+from harness.findings.summary import repro_command, verification
 from harness.report.diff import CATEGORIES, MEANINGS, Diff
-from harness.report.model import STATUSES, SYMBOLS, Key, Report, Signature, clip, describe, repro
+from harness.report.model import STATUSES, SYMBOLS, Key, Report, clip, describe, repro
 
 #: rows per listed section, signatures listed, unreadable lines quoted
 ROWS = 20
@@ -50,7 +52,7 @@ def render(report: Report, diff: Diff | None, baseline_problem: str) -> str:
                   *(f"> - {text(describe(bad), 200)}" for bad in report.unreadable[:UNREADABLE]), ""]
     lines += _diff(report, diff, baseline_problem)
     lines += _grid(report)
-    lines += _signatures(report)
+    lines += _findings(report)
     return "\n".join(lines) + "\n"
 
 
@@ -96,27 +98,28 @@ def _grid(report: Report) -> list[str]:
     return ["### Cells (transformers ↓ × peft →)", "", *_table(["", *(text(p, 40) for p in pefts)], rows), ""]
 
 
-def _signatures(report: Report) -> list[str]:
-    ranked = report.ranked_signatures()
-    if not ranked:
-        return ["### Failure signatures", "", "No fail, crash or timeout verdicts.", ""]
+def _findings(report: Report) -> list[str]:
+    found = report.findings
+    if not found:
+        return ["### Findings", "", "No fail, crash or timeout verdicts.", ""]
+    kinds = Counter(f.kind for f in found)
     rows = []
-    for n, signature in enumerate(ranked[:SIGNATURES], 1):
-        example = signature.examples[0]
-        reach = (f"{len(signature.targets):,} targets, {len(signature.spread('arch')):,} archs, "
-                 f"{len(signature.spread('cell')):,} cells")
-        rows.append([str(n), tally(signature.counts), text(signature.text, 160), reach, _standing(report, signature),
-                     code(repro(example.cell, example.case_id))])
-    return [f"### Top failure signatures ({min(len(ranked), SIGNATURES)} of {len(ranked):,}; "
-            "the full list, examples and tracebacks are in index.html)", "",
-            *_table(["#", "verdicts", "signature", "reach", "known?", "repro (one example)"], rows), ""]
+    for n, finding in enumerate(found[:SIGNATURES], 1):
+        checked = verification(finding, report.reproductions.get(finding.id, {})) or "not verified"
+        rows.append([str(n), f"**{finding.kind}**", code(finding.id), text(finding.range.text(), 80),
+                     text(finding.reach(), 100), _standing(report, finding), text(finding.text, 160),
+                     code(repro_command(finding)), text(checked, 120)])
+    return [f"### Findings ({min(len(found), SIGNATURES)} of {len(found):,}: "
+            + ", ".join(f"{kinds[k]:,} {k}" for k in KINDS if kinds[k]) + "; all in index.html and compat.json)", "",
+            *_table(["#", "kind", "id", "range", "reach", "known?", "finding", "repro", "script"], rows), ""]
 
 
-def _standing(report: Report, signature: Signature) -> str:
+def _standing(report: Report, finding: Finding) -> str:
     """"new", or the expectations that explain it, each linked to its upstream issue."""
-    links = [f"[{text(ident, 60)}]({_url(report.expectation(ident).link)})" for ident in sorted(signature.known)]
-    if signature.standing == "partly known":
-        links.append(f"{signature.unexplained:,} new")
+    links = [f"[{text(ident, 60)}]({_url(report.expectation(ident).link)})" if report.expectation(ident).link
+             else text(ident, 60) for ident in sorted(finding.known)]
+    if finding.standing == "partly known":
+        links.append("partly new")
     return ", ".join(links) or "**new**"
 
 

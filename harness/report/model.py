@@ -9,10 +9,11 @@ differently are not flaky: those are inputs on which the target fails, and the t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import shlex
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -21,7 +22,9 @@ from typing import NamedTuple
 from packaging.version import InvalidVersion, Version
 
 from harness.expectations import Expectation, explaining
-from harness.results import BAD_OUTCOMES, BadLine, ErrorInfo, Verdict, ledger, read_verdicts
+from harness.findings import reproduce, sources
+from harness.findings.build import Finding, Grouping
+from harness.results import BAD_OUTCOMES, BadLine, ErrorInfo, Verdict
 
 FLAKY = "flaky"
 #: target statuses, most in need of attention first: a wrong answer before a crash, and a pass before the outcomes
@@ -184,12 +187,33 @@ class Report:
     expectations: tuple[Expectation, ...] = ()
     #: (cell, case) pairs with a flake re-run
     reruns: set[tuple[str, str]] = field(default_factory=set)
+    #: (cell, case, property) judged so far: a later verdict of one is a re-run (``results.ledger``'s rule)
+    judged: set[tuple[str, str, str]] = field(default_factory=set)
+    #: the findings the verdicts add up to (see harness.findings), and their scripts' verifications
+    grouping: Grouping = field(default_factory=Grouping)
+    reproductions: dict[str, dict[str, reproduce.Reproduction]] = field(default_factory=dict)
+
+    @functools.cached_property
+    def findings(self) -> list[Finding]:
+        """The findings of every verdict added (read once all are in)."""
+        return self.grouping.findings()
 
     def expectation(self, ident: str) -> Expectation:
         return next(e for e in self.expectations if e.id == ident)
 
+    def take(self, verdict: Verdict) -> None:
+        """A verdict as files give them: the first of its (cell, case, property) is added, later ones are re-runs.
+        Counts are so per unique (case, property), however many times a case was judged."""
+        if verdict.key in self.judged:
+            self.add_rerun(verdict)
+        else:
+            self.judged.add(verdict.key)
+            self.add(verdict)
+
     def add_rerun(self, verdict: Verdict) -> None:
-        """A flake re-run: it counts toward its case's outcomes (a disagreement makes the case flaky), nothing else."""
+        """A flake re-run: it counts toward its case's outcomes (a disagreement makes the case flaky) and its
+        finding's flakiness, nothing else."""
+        self.grouping.add(verdict)
         key = Key(verdict.cell, verdict.arch, verdict.task, verdict.method, verdict.property)
         target = self.targets.get(key) or self.targets.setdefault(key, Target(key))
         target.cases.setdefault(verdict.case_id, Counter())[verdict.outcome] += 1
@@ -197,6 +221,7 @@ class Report:
 
     def add(self, verdict: Verdict) -> None:
         """A first judgement of a (case, property): every count and signature takes it."""
+        self.grouping.add(verdict)
         key = Key(verdict.cell, verdict.arch, verdict.task, verdict.method, verdict.property)
         target = self.targets.get(key) or self.targets.setdefault(key, Target(key))
         outcome = verdict.outcome
@@ -245,48 +270,24 @@ class Report:
 
 
 def build(verdicts: Iterable[Verdict], expectations: Iterable[Expectation] = ()) -> Report:
-    """The report of ``verdicts``, counted per unique (cell, case, property) (``results.ledger``)."""
-    report = Report(expectations=tuple(expectations))
-    _fill(report, verdicts)
+    """The report of ``verdicts``, counted per unique (cell, case, property)."""
+    expectations = tuple(expectations)
+    report = Report(expectations=expectations, grouping=Grouping(expectations))
+    for verdict in verdicts:
+        report.take(verdict)
     return report
-
-
-def _fill(report: Report, verdicts: Iterable[Verdict]) -> None:
-    book = ledger(verdicts)
-    for verdict in book.verdicts:
-        report.add(verdict)
-    for again in book.reruns.values():
-        for verdict in again:
-            report.add_rerun(verdict)
 
 
 def read(paths: Iterable[str | Path], expectations: Iterable[Expectation] = ()) -> Report:
     """The report of verdict files (a directory stands for its ``*.jsonl``). Missing files and unreadable lines
     land in ``report.unreadable`` and everything else is still read."""
-    report = Report(expectations=tuple(expectations))
-    seen: set[Path] = set()
-    verdicts: list[Verdict] = []
-    for path in _expand(paths, report.unreadable):
-        if path.resolve() in seen:  # the same file twice (overlapping globs) would count its verdicts twice
-            continue
-        seen.add(path.resolve())
-        report.inputs.append(str(path))
-        try:
-            verdicts += read_verdicts(path, report.unreadable)
-        except OSError as exc:
-            report.unreadable.append(BadLine(str(path), 0, f"cannot read: {exc.strerror or exc}"))
-    _fill(report, verdicts)
+    expectations = tuple(expectations)
+    report = Report(expectations=expectations, grouping=Grouping(expectations))
+    files = []
+    for file in sources.expand(paths, report.unreadable):  # lazily: problems are reported in the order met
+        files.append(file)
+        report.inputs.append(str(file))
+        for verdict in sources.verdicts([file], report.unreadable):
+            report.take(verdict)
+    report.reproductions = reproduce.read(files)
     return report
-
-
-def _expand(paths: Iterable[str | Path], problems: list[BadLine]) -> Iterator[Path]:
-    for path in map(Path, paths):
-        if path.is_dir():
-            files = sorted(path.glob("*.jsonl"))
-            if not files:
-                problems.append(BadLine(str(path), 0, "directory holds no *.jsonl verdict files"))
-            yield from files
-        elif path.exists():
-            yield path
-        else:
-            problems.append(BadLine(str(path), 0, "no such file (did a glob match nothing?)"))

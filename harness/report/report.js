@@ -154,57 +154,66 @@
     return button;
   }
 
-  // --- matrix: rows (arch, task), columns (method, property); one square per group of targets over the cells
+  // --- matrix: one block per method (rows (arch, task), columns property), the blocks wrapping to the page's
+  // width; one square per group of targets over the cells
   function renderMatrix() {
-    const rows = new Map(), columns = new Map();
+    const blocks = new Map();  // method → {rows, columns}
     let matched = 0;
     for (const t of D.targets) {
       if (!keep(t, false)) continue;
       matched += 1;
-      const rowKey = t[ARCH] * 1e4 + t[TASK], columnKey = t[METHOD] * 1e4 + t[PROPERTY];
-      columns.set(columnKey, [t[METHOD], t[PROPERTY]]);
-      let row = rows.get(rowKey);
-      if (!row) rows.set(rowKey, row = {arch: t[ARCH], task: t[TASK], rank: S.length, groups: new Map()});
-      if (!row.groups.has(columnKey)) row.groups.set(columnKey, []);
-      row.groups.get(columnKey).push(t);
+      let block = blocks.get(t[METHOD]);
+      if (!block) blocks.set(t[METHOD], block = {rows: new Map(), columns: new Set()});
+      const rowKey = t[ARCH] * 1e4 + t[TASK];
+      block.columns.add(t[PROPERTY]);
+      let row = block.rows.get(rowKey);
+      if (!row) block.rows.set(rowKey, row = {arch: t[ARCH], task: t[TASK], rank: S.length, groups: new Map()});
+      if (!row.groups.has(t[PROPERTY])) row.groups.set(t[PROPERTY], []);
+      row.groups.get(t[PROPERTY]).push(t);
       row.rank = Math.min(row.rank, t[STATUS]);
     }
     document.getElementById("match-count").textContent = fmt.format(matched) + " of " + fmt.format(D.targets.length) + " targets match";
-    const cols = Array.from(columns.keys()).sort(function (a, b) { return a - b; });
-    const sorted = Array.from(rows.values()).sort(function (a, b) {
-      return a.rank - b.rank || N.arch[a.arch].localeCompare(N.arch[b.arch]) || a.task - b.task;
-    });
     const matrix = document.getElementById("matrix");
-    if (!sorted.length) { matrix.replaceChildren(el("p", {class: "none", text: "No target matches the filters."})); return; }
-    const methodRow = el("tr", {}, el("th", {rowspan: "2", text: "arch"}), el("th", {rowspan: "2", text: "task"}));
-    const propertyRow = el("tr");
-    const spans = new Map();  // method → its number of property columns, in column order
-    for (const key of cols) {
-      const [method, property] = columns.get(key);
-      spans.set(method, (spans.get(method) || 0) + 1);
-      propertyRow.append(el("th", {class: "prop", title: N.property[property], text: N.property[property]}));
-    }
-    for (const [method, n] of spans) methodRow.append(el("th", {colspan: String(n), text: N.method[method]}));
-    const body = el("tbody");
-    const groups = [];  // a square's data-g → its targets, for the click handler on the table
-    for (const row of sorted.slice(0, F.allRows ? sorted.length : MAX_ROWS)) {
-      const tr = el("tr", {}, el("th", {class: "arch", text: N.arch[row.arch]}), el("td", {class: "task", text: N.task[row.task]}));
-      for (const key of cols) {
-        const group = row.groups.get(key);
-        tr.append(group ? square(group, groups.push(group) - 1) : el("td"));
+    if (!blocks.size) { matrix.replaceChildren(el("p", {class: "none", text: "No target matches the filters."})); return; }
+    const groups = [];  // a square's data-g → its targets, for the click handler
+    const tables = [];
+    let hidden = 0;
+    for (const method of Array.from(blocks.keys()).sort(function (a, b) { return a - b; })) {
+      const block = blocks.get(method);
+      const cols = Array.from(block.columns).sort(function (a, b) { return a - b; });
+      const sorted = Array.from(block.rows.values()).sort(function (a, b) {
+        return a.rank - b.rank || N.arch[a.arch].localeCompare(N.arch[b.arch]) || a.task - b.task;
+      });
+      const methodRow = el("tr", {}, el("th", {rowspan: "2", text: "arch"}), el("th", {rowspan: "2", text: "task"}),
+                           el("th", {colspan: String(cols.length), text: N.method[method]}));
+      const propertyRow = el("tr");
+      for (const property of cols) {
+        propertyRow.append(el("th", {class: "prop", title: N.property[property], text: N.property[property]}));
       }
-      body.append(tr);
+      const body = el("tbody");
+      const shown = F.allRows ? sorted : sorted.slice(0, MAX_ROWS);
+      hidden += sorted.length - shown.length;
+      for (const row of shown) {
+        const tr = el("tr", {}, el("th", {class: "arch", text: N.arch[row.arch]}), el("td", {class: "task", text: N.task[row.task]}));
+        for (const property of cols) {
+          const group = row.groups.get(property);
+          tr.append(group ? square(group, groups.push(group) - 1) : el("td"));
+        }
+        body.append(tr);
+      }
+      tables.push(el("div", {class: "block"}, el("table", {class: "matrix"}, el("thead", {}, methodRow, propertyRow), body)));
     }
-    const table = el("table", {class: "matrix"}, el("thead", {}, methodRow, propertyRow), body);
-    table.addEventListener("click", function (event) {
+    const wrap = el("div", {class: "matrices"});
+    wrap.append.apply(wrap, tables);
+    wrap.addEventListener("click", function (event) {
       const td = event.target.closest("td[data-g]");
       if (td) showDetail(groups[Number(td.dataset.g)]);
     });
-    const parts = [table];
-    if (sorted.length > MAX_ROWS && !F.allRows) {
-      const more = el("button", {type: "button", text: "show all " + fmt.format(sorted.length) + " rows"});
+    const parts = [wrap];
+    if (hidden && !F.allRows) {
+      const more = el("button", {type: "button", text: "show all rows (" + fmt.format(hidden) + " more)"});
       more.addEventListener("click", function () { F.allRows = true; renderMatrix(); });
-      parts.push(el("p", {class: "note", text: "The " + MAX_ROWS + " rows that need most attention are shown. "}, more));
+      parts.push(el("p", {class: "note", text: "Per method, the " + MAX_ROWS + " rows that need most attention are shown. "}, more));
     }
     matrix.replaceChildren.apply(matrix, parts);
   }

@@ -1,0 +1,167 @@
+"""Bad verdicts of many cells grouped into findings (see :mod:`harness.findings.identity` for what is one).
+
+The unit of counting is one (cell, case, property): re-runs of it (``repetition > 0``) are not counted again, and
+a unit whose verdicts disagree is flaky. A finding whose every unit is flaky is of kind *flaky*. Everything here is
+independent of the order the verdicts come in.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from harness.expectations import Expectation, explaining
+from harness.findings.identity import Identity, identify
+from harness.findings.ranges import Range, version_range
+from harness.results import BAD_OUTCOMES, Verdict
+
+Kind = Literal["regression", "long-standing", "fixed", "flaky", "harness gap"]
+#: every listing is ordered by kind: what needs a maintainer first
+KINDS: tuple[Kind, ...] = ("regression", "long-standing", "fixed", "flaky", "harness gap")
+#: what each kind means, for listings and the report
+MEANINGS: dict[str, str] = {
+    "regression": "an older transformers or peft passes the same targets",
+    "long-standing": "it fails in every cell that ran its targets",
+    "fixed": "a newer transformers or peft passes the same targets",
+    "flaky": "every case that showed it ended differently when judged again",
+    "harness gap": "the harness's own set-up or comparison code failed; not a failure of the pair",
+}
+#: (cell, case id, property): one judgement, however often it was re-run
+Unit = tuple[str, str, str]
+#: (arch, task, method, property): what a finding is shown on, in any cell
+TargetKey = tuple[str, str, str, str]
+_DISAGREE = "~"
+
+
+@dataclass
+class Finding:
+    identity: Identity
+    #: cell → the versions it ran
+    cells_bad: dict[str, dict[str, str]] = field(default_factory=dict)
+    cells_good: dict[str, dict[str, str]] = field(default_factory=dict)
+    targets: set[TargetKey] = field(default_factory=set)
+    units: set[Unit] = field(default_factory=set)
+    flaky_units: set[Unit] = field(default_factory=set)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    #: expectation id → units it explains
+    known: Counter[str] = field(default_factory=Counter)
+    #: the smallest case that shows it (fewest model parameters, then the shortest call)
+    example: Verdict | None = None
+    range: Range = field(default_factory=lambda: version_range({}, {}))
+    kind: Kind = "long-standing"
+
+    @property
+    def id(self) -> str:
+        return self.identity.id
+
+    @property
+    def text(self) -> str:
+        return self.identity.text
+
+    @property
+    def standing(self) -> str:
+        """"known" (expectations explain every unit), "partly known" or "new"."""
+        explained = sum(self.known.values())
+        return "new" if not explained else "known" if explained >= len(self.units) else "partly known"
+
+    def spread(self, part: int) -> list[str]:
+        """The distinct archs (0), tasks (1), methods (2) or properties (3) of its targets, sorted."""
+        return sorted({target[part] for target in self.targets})
+
+    def reach(self) -> str:
+        return (f"{len(self.targets)} target(s), {len(self.spread(0))} arch(s), {len(self.spread(3))} "
+                f"propert{'y' if len(self.spread(3)) == 1 else 'ies'}, {len(self.cells_bad)} cell(s)")
+
+
+def example_size(verdict: Verdict) -> tuple[int, int, str]:
+    """Sort key of a case: its model's size fields, then its call's length and features, then its id."""
+    case: dict[str, Any] = verdict.case
+    arch = case.get("arch", {}) if isinstance(case.get("arch"), dict) else {}
+    size = _size_fields(arch.get("overrides", {}))
+    call = case.get("call", {}) if isinstance(case.get("call"), dict) else {}
+    generate = call.get("generate", {}) if isinstance(call.get("generate"), dict) else {}
+    features = sum(1 for k, v in call.items() if v not in (None, False, "absent", 0) and k not in ("generate", "seed"))
+    length = int(call.get("batch", 1) or 1) * int(call.get("length", 1) or 1) + int(generate.get("max_new_tokens", 0))
+    return size, features + length, verdict.case_id
+
+
+def _size_fields(value: Any, name: str = "") -> int:
+    """The sum of a config's integer fields (sub-configs included), token ids left out: a proxy of its size."""
+    if isinstance(value, dict):
+        return sum(_size_fields(v, k) for k, v in value.items())
+    if isinstance(value, list):
+        return sum(_size_fields(v, name) for v in value)
+    return value if type(value) is int and not name.endswith(("_id", "_ids")) else 0
+
+
+class Grouping:
+    """Findings built verdict by verdict (``add``), so a reader can stream any number of them; ``findings()``
+    finishes the cells, ranges and kinds."""
+
+    def __init__(self, expectations: Iterable[Expectation] = ()) -> None:
+        self.expectations = list(expectations)
+        self.units: dict[Unit, str] = {}
+        self.passed: dict[TargetKey, set[str]] = {}
+        self.versions: dict[str, Counter[tuple[tuple[str, str], ...]]] = {}
+        self.found: dict[str, Finding] = {}
+
+    def add(self, verdict: Verdict) -> None:
+        unit = (verdict.cell, verdict.case_id, verdict.property)
+        seen = self.units.get(unit)
+        self.units[unit] = verdict.outcome if seen in (None, verdict.outcome) else _DISAGREE
+        target = (verdict.arch, verdict.task, verdict.method, verdict.property)
+        self.versions.setdefault(verdict.cell, Counter())[tuple(sorted(verdict.versions.items()))] += 1
+        if verdict.outcome == "pass":
+            self.passed.setdefault(target, set()).add(verdict.cell)
+        if verdict.outcome not in BAD_OUTCOMES:
+            return
+        identity = identify(verdict)
+        finding = self.found.get(identity.key) or self.found.setdefault(identity.key, Finding(identity))
+        finding.targets.add(target)
+        if unit not in finding.units:
+            finding.units.add(unit)
+            finding.outcomes[verdict.outcome] += 1
+            known = explaining(verdict, self.expectations)
+            if known is not None:
+                finding.known[known.id] += 1
+        finding.cells_bad.setdefault(verdict.cell, {})
+        smaller = finding.example is None or example_size(verdict) < example_size(finding.example)
+        if "arch" in verdict.case and smaller:
+            finding.example = verdict
+
+    def findings(self) -> list[Finding]:
+        """The findings so far, ordered by kind, then by how many targets they reach, then by id."""
+        cell_versions = {cell: dict(max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0])
+                         for cell, counts in self.versions.items()}
+        for finding in self.found.values():
+            finding.flaky_units = {u for u in finding.units if self.units[u] == _DISAGREE}
+            finding.cells_bad = {cell: cell_versions[cell] for cell in sorted(finding.cells_bad)}
+            good = set().union(*(self.passed.get(t, set()) for t in finding.targets)) - set(finding.cells_bad)
+            finding.cells_good = {cell: cell_versions[cell] for cell in sorted(good)}
+            finding.range = version_range(finding.cells_bad, finding.cells_good)
+            finding.kind = kind_of(finding)
+        return sorted(self.found.values(), key=lambda f: (KINDS.index(f.kind), -len(f.targets), f.id))
+
+
+def group(verdicts: Iterable[Verdict], expectations: Iterable[Expectation] = ()) -> list[Finding]:
+    """The findings of ``verdicts`` (see :class:`Grouping`)."""
+    grouping = Grouping(expectations)
+    for verdict in verdicts:
+        grouping.add(verdict)
+    return grouping.findings()
+
+
+def kind_of(finding: Finding) -> Kind:
+    """Harness gap and flaky first (they say the pair is not to blame), then what the good cells say."""
+    if finding.identity.origin == "harness":
+        return "harness gap"
+    if finding.units and finding.flaky_units == finding.units:
+        return "flaky"
+    if not finding.cells_good:
+        return "long-standing"
+    if finding.range.exact and finding.range.upper_decided:
+        return "fixed"
+    # a lower bound, or good and bad cells interleaved: something older passes where it fails now
+    return "regression"
