@@ -21,7 +21,7 @@ import torch
 from harness.archs.build import make_config
 from harness.archs.families.multimodal import language_model
 from harness.archs.tasks import model_class, task
-from harness.caches import EMPTY_FORMS
+from harness.caches import empty_forms
 from harness.calls import forward_inputs
 from harness.cases import Case
 from harness.methods.registry import method
@@ -131,11 +131,11 @@ def _cache_expression(cache: Any, batch: int) -> str:
 
 
 def _empty_caches(case: Case, config: Any) -> dict[str, str]:
-    """form name → source building it, for every empty form (harness.caches.EMPTY_FORMS) that suits the model and
+    """form name → source building it, for every empty form (``harness.caches.empty_forms``) that suits the model and
     the installed transformers can make."""
     suits = ("any", "encoder-decoder" if getattr(config, "is_encoder_decoder", False) else "decoder")
     found = {}
-    for name, form in EMPTY_FORMS.items():
+    for name, form in empty_forms().items():
         if form.suits in suits:
             try:
                 found[name] = _cache_expression(form.make(config, case.call.batch, 64), case.call.batch)
