@@ -199,7 +199,7 @@ def render(case: Case, prop: str) -> str:
     outer = prop == "outer-wrapped-lm"
     lm_path, lm_task = _language_model_path(case) if outer else ("", "")
     generates = prop.startswith("generate") or prop == "padded-generate"
-    eos = getattr(model_cls(config).generation_config, "eos_token_id", None) if generates else None
+    eos = getattr(getattr(model_cls(config), "generation_config", None), "eos_token_id", None) if generates else None
     targets = labels(task(case.arch.task).labels, inputs, config, torch.Generator().manual_seed(case.call.seed))
     pad_id = getattr(config, "pad_token_id", None)
     forward = {k: v for k, v in inputs.items() if k not in _LABEL_KEYS}
