@@ -22,12 +22,15 @@ from harness.archs.build import make_config
 from harness.archs.families.multimodal import language_model
 from harness.archs.tasks import model_class, task
 from harness.caches import empty_forms
-from harness.calls import forward_inputs
+from harness.calls import forward_inputs, labels
 from harness.cases import Case
 from harness.methods.registry import method
 from harness.methods.wrap import PERTURB_SCALE, explicit_geometry
 from harness.oracles.base import CHANGE_MIN, PATH_ATOL, SAME_ATOL, TIE_MARGIN
-from harness.script_checks import CHECKS, HELPERS
+from harness.oracles.generation import GENERATING_TASKS
+from harness.oracles.padding import _TEXT_INPUTS, SHIFT
+from harness.oracles.trainable import LEARNING_RATE
+from harness.script_checks import CHECKS, HELPERS, PADDING, PADDING_HELPERS
 
 #: every property a script can check (the oracles' and ``wrap``)
 SCRIPTED = tuple(CHECKS)
@@ -195,7 +198,10 @@ def render(case: Case, prop: str) -> str:
     vocab = options.pop("tokenizer_vocab", None)
     outer = prop == "outer-wrapped-lm"
     lm_path, lm_task = _language_model_path(case) if outer else ("", "")
-    eos = getattr(model_cls(config).generation_config, "eos_token_id", None) if prop.startswith("generate") else None
+    generates = prop.startswith("generate") or prop == "padded-generate"
+    eos = getattr(getattr(model_cls(config), "generation_config", None), "eos_token_id", None) if generates else None
+    targets = labels(task(case.arch.task).labels, inputs, config, torch.Generator().manual_seed(case.call.seed))
+    pad_id = getattr(config, "pad_token_id", None)
     forward = {k: v for k, v in inputs.items() if k not in _LABEL_KEYS}
     body = [
         f'"""Reproducer for peft-compat case {case.id}: {case.arch.task} {case.arch.model_type} x '
@@ -221,9 +227,14 @@ def render(case: Case, prop: str) -> str:
         f"HAS_TARGETS = {_has_targets(case, inputs, config)!r}",
         f"LANGUAGE_MODEL, LANGUAGE_MODEL_TASK = {lm_path!r}, {lm_task!r}",
         f"IS_SEQ2SEQ = {bool(getattr(config, 'is_encoder_decoder', False))!r}",
+        f"TASK, LABEL_KIND, GENERATING_TASKS = {case.arch.task!r}, {task(case.arch.task).labels!r}, "
+        f"{GENERATING_TASKS!r}",
+        f"PAD_ID, TEXT_INPUTS, SHIFT = {pad_id if isinstance(pad_id, int) else 0!r}, {_TEXT_INPUTS!r}, {SHIFT!r}",
+        f"LEARNING_RATE = {LEARNING_RATE!r}",
         f"EOS = set({eos if isinstance(eos, list) else [] if eos is None else [eos]!r})",
         "inputs = {", *[f"    {k!r}: {_literal(v)}," for k, v in forward.items()], "}",
         "labels = {", *[f"    {k!r}: {_literal(v)}," for k, v in inputs.items() if k in _LABEL_KEYS], "}",
+        "TARGETS = {", *[f"    {k!r}: {_literal(v)}," for k, v in targets.items()], "}",
         "gen_inputs = {k: v for k, v in inputs.items() if k not in " + repr(_GENERATE_DROPS) + "}",
         "if 'input_ids' in gen_inputs:",
         "    gen_inputs['attention_mask'] = torch.ones_like(gen_inputs['input_ids'])",
@@ -247,6 +258,7 @@ def render(case: Case, prop: str) -> str:
         "",
         "",
         textwrap.dedent(HELPERS).strip(),
+        "\n\n" + textwrap.dedent(PADDING_HELPERS).strip() if prop in PADDING else "",
         "",
         "",
         "def check(model):",
@@ -259,8 +271,12 @@ def render(case: Case, prop: str) -> str:
         f"model, ADAPTER = {'(None, [])' if outer else 'wrap(build())'}",
         "",
         'if __name__ == "__main__":',
-        "    check(model)",
-        '    print("no failure: this environment does not show the bug")',
+        "    try:",
+        "        check(model)",
+        "    except Unsupported as exc:",
+        '        print(f"not judged here ({exc}); the harness records this case as unsupported")',
+        "    else:",
+        '        print("no failure: this environment does not show the bug")',
     ]
     return "\n".join(body) + "\n"
 

@@ -12,10 +12,15 @@ from __future__ import annotations
 from typing import Final
 
 #: defined by the script before the checks: base, inputs, labels, gen_inputs, steps, GENERATE (the drawn
-#: generate options), CALL (the drawn call's forward flags, cache form, split), IS_SEQ2SEQ, EOS
+#: generate options), CALL (the drawn call's forward flags, cache form, split), IS_SEQ2SEQ, EOS, TASK, LABEL_KIND,
+#: TARGETS (the loss targets trainable-set steps on), PAD_ID, SHIFT, LEARNING_RATE
 HELPERS: Final = '''
 class PropertyViolated(AssertionError):
     """The property this script checks does not hold: a wrong answer, not a crash."""
+
+
+class Unsupported(Exception):
+    """The property is not judged for this case (by design, or the base model itself fails it): exit 0."""
 
 
 def expect(condition, what):
@@ -85,6 +90,109 @@ def split_inputs(start, stop):
     length = inputs["input_ids"].shape[1]
     return {k: v[:, start:stop] if v.dim() == 2 and v.shape[1] == length else v
             for k, v in inputs.items() if v.dim() == 1 or start == 0 or (v.dim() == 2 and v.shape[1] == length)}
+'''
+
+#: the padding properties, whose scripts also get ``PADDING_HELPERS`` (harness/oracles/padding.py, as script code)
+PADDING: Final = ("padding-invariance", "padded-generate", "explicit-positions")
+PADDING_HELPERS: Final = '''
+import re
+import warnings
+
+SAID = []  # every warning the checked calls raised: how peft announces that it ignores position ids
+IGNORES_POSITIONS = re.compile(r"position ids.*(?:not supported|ignor)", re.IGNORECASE)
+
+
+def noted(call):
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        try:
+            return call()
+        finally:
+            SAID.extend(str(w.message) for w in said)
+
+
+def ignores_positions():
+    return next((message for message in SAID if IGNORES_POSITIONS.search(message)), "")
+
+
+def left_padding_excuse(model):
+    """Why left padding may change the wrapped model's answer by design ("" if nothing excuses it)."""
+    if ignores_positions():
+        return f"peft ignores position ids for this method ({ignores_positions()!r})"
+    if getattr(getattr(model, "active_peft_config", None), "num_virtual_tokens", 0):
+        return "peft puts its virtual tokens in front of the left padding, so the pad count moves them against the text"
+    return ""
+
+
+def text_inputs():
+    extra = sorted(set(inputs) - {*TEXT_INPUTS, "position_ids", "token_type_ids"})
+    if extra:
+        raise Unsupported(f"padding a batch with {', '.join(extra)} is outside these properties (text only)")
+    return {k: v for k, v in inputs.items() if k in TEXT_INPUTS}
+
+
+def padded_batch(side):
+    """(padded inputs, each row alone, row lengths): row r keeps its first length - pad_r tokens, as the harness."""
+    text = text_inputs()
+    ids = text["input_ids"]
+    batch, length = ids.shape
+    if length < 2:
+        raise Unsupported("needs at least two tokens to pad")
+    pads = [(CALL["seed"] + r) % length for r in range(batch)]
+    pads[-1] = pads[-1] or 1
+    padded_ids, mask = torch.full_like(ids, PAD_ID), torch.zeros_like(ids)
+    rows, lengths = [], []
+    for r, pad in enumerate(pads):
+        n = length - pad
+        where = slice(pad, length) if side == "left" else slice(0, n)
+        padded_ids[r, where], mask[r, where] = ids[r, :n], 1
+        row = {"input_ids": ids[r:r + 1, :n], "attention_mask": torch.ones(1, n, dtype=mask.dtype)}
+        rows.append({**row, **{k: text[k][r:r + 1] for k in ("task_ids", "decoder_input_ids") if k in text}})
+        lengths.append(n)
+    rest = {k: v for k, v in text.items() if k not in ("input_ids", "attention_mask")}
+    return {**rest, "input_ids": padded_ids, "attention_mask": mask}, rows, lengths
+
+
+def derived_positions(mask):
+    return (mask.cumsum(-1) - 1).clamp(min=0)
+
+
+def main_of(model, call_inputs, embeds=False):
+    """The main output (task ids for a peft model only; the ids as embeddings when asked, as prompt methods pass)."""
+    args = {k: v for k, v in call_inputs.items() if k != "task_ids" or hasattr(model, "peft_config")}
+    if embeds:
+        args["inputs_embeds"] = model.get_input_embeddings()(args.pop("input_ids"))
+    return noted(lambda: main_output(model(**args)))
+
+
+def real(out, mask):
+    """``out`` at the attended text positions (padding and virtual tokens left out; per-sequence heads whole)."""
+    if LABEL_KIND == "class" or out.dim() < 3 or IS_SEQ2SEQ:
+        return out
+    text = out[:, out.shape[1] - (mask.shape[1] if mask is not None else out.shape[1]):]
+    return text if mask is None else text * mask[..., None].to(text.dtype)
+
+
+def row_output(out, row, n, side, length):
+    if LABEL_KIND == "class" or out.dim() < 2 or IS_SEQ2SEQ:
+        return out[row:row + 1]
+    text = out[row:row + 1, out.shape[1] - length:]
+    return text[:, length - n:] if side == "left" else text[:, :n]
+
+
+def padding_mismatch(model, batch, side, embeds=False):
+    """"" when every row of the padded batch gets its lone output (PATH_ATOL), else what differed."""
+    padded, rows, lengths = batch
+    if side == "left" and "position_ids" in inspect.signature(base.forward).parameters:
+        padded = dict(padded, position_ids=derived_positions(padded["attention_mask"]))
+    out, length = main_of(model, padded, embeds), padded["input_ids"].shape[1]
+    for r, (row, n) in enumerate(zip(rows, lengths)):
+        try:
+            assert_close(row_output(out, r, n, side, length), row_output(main_of(model, row, embeds), 0, n, "right", n),
+                         PATH_ATOL, f"row {r} ({n} tokens) {side}-padded in a batch vs alone")
+        except PropertyViolated as exc:
+            return str(exc)
+    return ""
 '''
 
 #: property → the body of ``def check(model):`` (indented by the writer)
@@ -262,5 +370,135 @@ CHECKS: Final[dict[str, str]] = {
         with wrapped.disable_adapter():
             disabled = main_output(outer(**call_inputs))
         assert_close(disabled, reference, SAME_ATOL, "outer output with the LM's adapter disabled vs base")
+    ''',
+    "geometry-inferred": '''
+        peft.get_peft_model(build(), make_peft_config(TASK_TYPE))  # no geometry given: peft infers it, or refuses
+    ''',
+    "trainable-set": '''
+        if INFERENCE_MODE:
+            raise Unsupported("inference_mode freezes the adapter")
+        if not TARGETS or (LABEL_KIND == "tokens" and inputs["input_ids"].shape[-1] < 2 and not IS_SEQ2SEQ):
+            raise Unsupported(f"{TASK} has no loss for this call")
+        params = dict(model.named_parameters())
+        trainable = {n for n, p in params.items() if p.requires_grad}
+        expect(trainable, "nothing is trainable outside inference_mode")
+        leaked = sorted(trainable - set(ADAPTER))
+        expect(not leaked, f"{len(leaked)} base-model parameter(s) are trainable, e.g. {leaked[:1]}")
+        names, heads = getattr(model, "modules_to_save", None) or (), {}
+        for path, module in build().named_modules():  # the promised heads, matched as peft matches them
+            if path and any(path == m or path.endswith(f".{m}") for m in names) and not any(
+                    path.startswith(f"{outer}.") for outer in heads):
+                heads[path] = [rel for rel, _ in module.named_parameters()]
+
+        def copied(name, path, rel):  # name holds path's parts in order and ends with rel
+            parts, module, rel = name.split("."), path.split("."), rel.split(".")
+            return parts[-len(rel):] == rel and any(parts[i:i + len(module)] == module
+                                                    for i in range(len(parts) - len(module) - len(rel) + 1))
+
+        for path, relatives in heads.items():
+            missing = [rel for rel in relatives if not any(copied(n, path, rel) for n in trainable)]
+            expect(not missing, f"modules_to_save promises {path} trainable, but no trainable copy of its "
+                   f"{missing[:1]} exists (the head would stay frozen)")
+        before = {n: p.detach().clone() for n, p in params.items()}
+        model.train()
+        with torch.enable_grad():
+            optimiser = torch.optim.Adam([params[n] for n in sorted(trainable)], lr=LEARNING_RATE)
+            optimiser.zero_grad(set_to_none=True)
+            loss = model(**inputs, **TARGETS).loss
+            expect(loss is not None and bool(torch.isfinite(loss)), f"training loss is {loss}")
+            loss.backward()
+            optimiser.step()
+        model.eval()
+        changed = {n for n, p in params.items() if not torch.equal(p.detach(), before[n])}
+        graded = {n for n, p in params.items() if p.grad is not None and bool(p.grad.abs().sum() > 0)}
+        for n, p in params.items():
+            p.copy_(before[n])
+        model.zero_grad(set_to_none=True)
+        moved = sorted(changed - trainable)
+        expect(not moved, f"one step changed {len(moved)} frozen parameter(s), e.g. {moved[:1]}")
+        still = sorted((trainable & graded) - changed)
+        expect(not still, f"one step left {len(still)} parameter(s) with a gradient unchanged, e.g. {still[:1]}")
+    ''',
+    "padding-invariance": '''
+        for side in ("right", "left"):
+            batch = padded_batch(side)
+            try:
+                problem = padding_mismatch(base, batch, side)
+            except Exception as exc:
+                raise Unsupported(f"the base model refuses the padded batch: {type(exc).__name__}: {exc}") from exc
+            if problem:
+                raise Unsupported(f"the base model is not padding-invariant itself: {problem}")
+            try:
+                problem = padding_mismatch(model, batch, side)
+            except Exception as exc:
+                try:
+                    padding_mismatch(base, batch, side, embeds=True)
+                except Exception as base_exc:
+                    raise Unsupported(f"the base model refuses the padded batch as embeddings: {base_exc}") from exc
+                raise
+            if problem and side == "left" and left_padding_excuse(model):
+                raise Unsupported(f"{left_padding_excuse(model)}: {problem}")
+            if problem and padding_mismatch(base, batch, side, embeds=True):
+                raise Unsupported(f"the base model given embeddings (as peft passes them) is not padding-invariant "
+                                  f"either: {problem}")
+            expect(not problem, problem)
+    ''',
+    "padded-generate": '''
+        if not hasattr(model, "generate") or TASK not in GENERATING_TASKS:
+            raise Unsupported(f"{TASK} models do not generate")
+        padded, rows, lengths = padded_batch("left")
+
+        def mismatch(generator):  # raises PropertyViolated where a row's tokens differ in the batch and alone
+            def generate(call_inputs, **options):
+                if not hasattr(generator, "peft_config"):
+                    call_inputs = {k: v for k, v in call_inputs.items() if k != "task_ids"}
+                return noted(lambda: generator.generate(**call_inputs, max_new_tokens=steps, min_new_tokens=steps,
+                                                        do_sample=False, num_beams=1, **options))
+
+            together = generate(padded)
+            for r, (row, n) in enumerate(zip(rows, lengths)):
+                alone = generate(row, return_dict_in_generate=True, output_logits=True)
+                top = torch.stack(list(getattr(alone, "logits", None) or alone.scores), dim=1).float().topk(2, dim=-1)
+                margins = top.values[..., 0] - top.values[..., 1]
+                if IS_SEQ2SEQ:
+                    margins = torch.cat([torch.full((1, 1), float("inf")), margins], dim=1)
+                same_tokens(new_tokens(together[r:r + 1], padded["input_ids"].shape[1]), new_tokens(alone.sequences, n),
+                            f"row {r} ({n} tokens) left-padded in a batch vs alone", margins)
+
+        try:
+            mismatch(base)
+        except PropertyViolated as exc:
+            raise Unsupported(f"the base model does not generate padding-invariantly itself: {exc}") from exc
+        except Exception as exc:
+            raise Unsupported(f"the base model cannot generate this batch: {type(exc).__name__}: {exc}") from exc
+        try:
+            mismatch(model)
+        except PropertyViolated as exc:
+            if left_padding_excuse(model):
+                raise Unsupported(f"{left_padding_excuse(model)}: {exc}") from exc
+            raise
+    ''',
+    "explicit-positions": '''
+        text = text_inputs()
+        if "position_ids" not in inspect.signature(base.forward).parameters:
+            raise Unsupported("the model takes no position_ids")
+        mask = text.get("attention_mask")
+        counted = mask if mask is not None else torch.ones_like(text["input_ids"])
+        reference = real(main_of(base, text), mask)
+        positions = next((p for p in (torch.arange(counted.shape[1]).expand_as(counted), derived_positions(counted))
+                          if float((real(main_of(base, {**text, "position_ids": p}), mask) - reference).abs().max())
+                          <= PATH_ATOL), None)
+        if positions is None:
+            raise Unsupported("the base model derives positions neither as 0…n-1 nor from the mask")
+        explicit = real(main_of(model, {**text, "position_ids": positions}), mask)
+        assert_close(explicit, real(main_of(model, text), mask), PATH_ATOL,
+                     "output with the derived position ids passed vs none")
+        shifted = {**text, "position_ids": positions + SHIFT}
+        base_moves = float((real(main_of(base, shifted), mask) - reference).abs().max()) > CHANGE_MIN
+        if base_moves and float((real(main_of(model, shifted), mask) - explicit).abs().max()) <= CHANGE_MIN:
+            if ignores_positions():
+                raise Unsupported(f"peft ignores position ids for this method: {ignores_positions()!r}")
+            raise PropertyViolated(f"positions shifted by {SHIFT} move the base model's output but not the wrapped "
+                                   "model's: the explicit position ids are ignored")
     ''',
 }
