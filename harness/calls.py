@@ -43,6 +43,18 @@ class GenerateSpec:
     #: split point for "n, then m more from the returned cache"
     split: int = 1
 
+    def options(self) -> dict[str, Any]:
+        """The keyword arguments of the drawn ``generate`` call (the ids go apart: by keyword or by position)."""
+        options: dict[str, Any] = {
+            "max_new_tokens": self.max_new_tokens, "min_new_tokens": self.min_new_tokens,
+            "do_sample": self.mode == "sample", "num_beams": self.num_beams,
+            "num_return_sequences": self.num_return_sequences,
+            "return_dict_in_generate": self.return_dict_in_generate, "output_scores": self.output_scores,
+        }
+        if self.cache_implementation:
+            options["cache_implementation"] = self.cache_implementation
+        return options
+
 
 @dataclass(frozen=True)
 class CallSpec:

@@ -168,15 +168,7 @@ def _call_facts(case: Case, inputs: dict[str, torch.Tensor]) -> dict[str, Any]:
 
 def _generate_facts(case: Case) -> dict[str, Any]:
     spec = case.call.generate
-    options: dict[str, Any] = {
-        "max_new_tokens": spec.max_new_tokens, "min_new_tokens": spec.min_new_tokens,
-        "do_sample": spec.mode == "sample", "num_beams": spec.num_beams,
-        "num_return_sequences": spec.num_return_sequences,
-        "return_dict_in_generate": spec.return_dict_in_generate, "output_scores": spec.output_scores,
-    }
-    if spec.cache_implementation:
-        options["cache_implementation"] = spec.cache_implementation
-    return {"options": options, "positional": spec.positional, "split": spec.split}
+    return {"options": spec.options(), "positional": spec.positional, "split": spec.split}
 
 
 def _has_targets(case: Case, inputs: dict[str, torch.Tensor], config: Any) -> bool:

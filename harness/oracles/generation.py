@@ -221,14 +221,7 @@ def check_generate_options(trial: Trial) -> None:
     (when asked) have one entry per new token; the same seed gives the same tokens again."""
     _require_generation(trial)
     spec = trial.case.call.generate
-    options: dict[str, Any] = {
-        "max_new_tokens": spec.max_new_tokens, "min_new_tokens": spec.min_new_tokens,
-        "do_sample": spec.mode == "sample", "num_beams": spec.num_beams,
-        "num_return_sequences": spec.num_return_sequences,
-        "return_dict_in_generate": spec.return_dict_in_generate, "output_scores": spec.output_scores,
-    }
-    if spec.cache_implementation:
-        options["cache_implementation"] = spec.cache_implementation
+    options = spec.options()
     inputs = generate_inputs(trial)
     out = _seeded_generate(trial, inputs, spec.positional, options)
     sequences = out.sequences if spec.return_dict_in_generate else out
