@@ -249,10 +249,14 @@ class VerdictWriter:
         self.judged: set[tuple[str, str, str, int]] = set()
         #: what the file says besides its verdicts: complete targets, tracebacks written
         self.index = FileIndex()
+        #: the file's first wrap verdicts: what a resumed target needs to know of the cases it has judged
+        self.wraps: list[Verdict] = []
         if self.path.exists():
             for verdict in read_verdicts(self.path, problems=[], index=self.index):
                 self.cases.add(verdict.case_id)
                 self.judged.add((*verdict.key, verdict.repetition))
+                if verdict.property == "wrap" and verdict.repetition == 0:
+                    self.wraps.append(verdict)
         self._file = self.path.open("a", encoding="utf-8")
         self._run: tuple[str, str] | None = None
 

@@ -28,7 +28,6 @@ from harness.results import (
     VerdictWriter,
     case_id,
     case_verdict,
-    read_verdicts,
     target_verdict,
 )
 from harness.versions import cell_name
@@ -209,14 +208,12 @@ class Supervisor:
             print(f"{out}: cut a torn last line ({self.writer.torn_bytes} bytes, from a run killed mid-write); "
                   "its verdict is judged again", file=stream)
         self.stream = stream
-        self.verdicts: list[Verdict] = []
         cell = cell_name()
         self.done: dict[str, set[str]] = {}
         for judged_cell, case, step, repetition in self.writer.judged:
             if judged_cell == cell and repetition == self.repetition:
                 self.done.setdefault(case, set()).add(step)
-        self.broken = {v.case_id for v in read_verdicts(out, problems=[]) if v.cell == cell and wrap_broken(v)} \
-            if resume and self.done else set()
+        self.broken = {v.case_id for v in self.writer.wraps if v.cell == cell and wrap_broken(v)}
 
     def _complete(self, item: Item) -> bool:
         return self.repetition == 0 and (cell_name(), item.done_key) in self.writer.done
@@ -235,8 +232,8 @@ class Supervisor:
             pending.append(item)
         return pending
 
-    def run(self, items: list[Item]) -> list[Verdict]:
-        """Run every item; returns this run's verdicts (all are also in the output file already)."""
+    def run(self, items: list[Item]) -> None:
+        """Run every item, writing each verdict to the output file as it arrives (``judging`` reads them back)."""
         queue = self._pending(items)
         skipped = len(items) - len(queue)
         if skipped:
@@ -278,7 +275,6 @@ class Supervisor:
                 worker.kill()
             self.writer.close()
         progress.show(force=True)
-        return self.verdicts
 
     @staticmethod
     def _item_verdict(item: Item, outcome: Outcome, what: str) -> Verdict:
@@ -313,7 +309,6 @@ class Supervisor:
     def _record(self, verdict: Verdict, progress: Progress) -> None:
         verdict = replace(verdict, repetition=self.repetition)
         if self.writer.write(verdict):
-            self.verdicts.append(verdict)
             progress.outcomes[verdict.outcome] += 1
 
     def _lost(self, worker: Worker, what: str, outcome: Outcome, queue: list[Item], progress: Progress) -> None:
