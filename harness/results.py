@@ -111,10 +111,6 @@ class Verdict:
         """What a verdict judges: (cell, case, property). Re-runs share it; a file holds one first judgement each."""
         return (self.cell, self.case_id, self.property)
 
-    @property
-    def target_key(self) -> str:
-        return f"{self.task}:{self.arch}:{self.method}"
-
     def to_json(self) -> dict[str, Any]:
         """The schema-1 form: one self-contained object (events between worker and supervisor use it too)."""
         return {**asdict(self), "schema": 1, "pinned": self.pinned}
@@ -449,10 +445,6 @@ class Ledger:
     def rerun_cases(self) -> set[tuple[str, str]]:
         """(cell, case) pairs that were re-run."""
         return {(cell, case) for cell, case, _ in self.reruns}
-
-    def repetitions(self, cell: str, case: str) -> set[int]:
-        """The repetition numbers a case already has in the ledger (0 always, once judged)."""
-        return {v.repetition for key, again in self.reruns.items() if key[:2] == (cell, case) for v in again} | {0}
 
 
 def ledger(verdicts: Iterable[Verdict]) -> Ledger:
