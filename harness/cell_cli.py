@@ -80,7 +80,7 @@ def verify_findings(verdict_file: Path, cell: str, scope: str) -> None:
     this cell) in a fresh process; print and record whether it reproduces."""
     from harness.expectations import load_expectations
     from harness.findings import reproduce
-    from harness.findings.build import group
+    from harness.findings.build import UNSCRIPTED, group
     from harness.findings.summary import verification
     from harness.findings.verify import verify
     from harness.results import read_verdicts
@@ -89,7 +89,7 @@ def verify_findings(verdict_file: Path, cell: str, scope: str) -> None:
         return
     done = reproduce.read([verdict_file])
     found = [f for f in group(read_verdicts(verdict_file, []), load_expectations())
-             if f.kind != "harness gap" and f.example is not None and (scope == "all" or f.standing != "known")
+             if f.kind not in UNSCRIPTED and f.example is not None and (scope == "all" or f.standing != "known")
              and cell not in done.get(f.id, {})]
     if found:
         print(f"\nverifying {len(found)} finding(s): each one's script in a fresh process", file=sys.stderr)

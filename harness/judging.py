@@ -3,13 +3,14 @@
 A file is counted per unique (cell, case, property) (``results.ledger``): flake re-runs are counted as re-runs of
 their cases, and a (case, property) whose re-runs disagree is flaky. Bad verdicts add up to findings
 (``harness.findings``). The status is 1 when a finding fails the run (by default: a new one, no expectation
-explains it; never a harness gap or a flake), an expectation is stale, or a line of a file cannot be read (a file
-that is not whole cannot pass); else 0.
+explains it; never a harness gap, a flake or a deprecation notice), an expectation is stale, or a line of a file
+cannot be read (a file that is not whole cannot pass); else 0.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -94,9 +95,15 @@ def summary(judged: FileJudgement) -> list[str]:
         out.append(f"{len(book.rerun_cases())} case(s) re-run in fresh processes; {len(flaky_cases)} flaky "
                    f"({len(flaky)} (case, property) verdicts flipped: not counted as regressions)")
     out += [f"unreadable: {bad}" for bad in judged.unreadable]
-    # by kind (regressions first), and within a kind the findings no expectation explains first
+    # by kind (regressions first), and within a kind the findings no expectation explains first; deprecations
+    # are a forecast, not a failure: counted here, listed by `findings --kind deprecation`
     ranked = sorted(judged.findings, key=lambda f: (KINDS.index(f.kind), f.standing == "known"))
-    out += ["", *lines_of(ranked)]
+    out += ["", *lines_of([f for f in ranked if f.kind != "deprecation"])]
+    notices = sum(f.kind == "deprecation" for f in ranked)
+    if notices:
+        files = " ".join(shlex.quote(path) for path in judged.files)
+        out.append(f"{notices} deprecation notice(s) raised through peft (not failures): "
+                   f"python -m harness findings {files} --kind deprecation")
     counts, *_ = judgement.lines()
     stale = [f"STALE {e.id}: every verdict in its scope passed; narrow or remove it ({e.link})"
              for e in judgement.stale]

@@ -180,6 +180,26 @@ def row_output(out, row, n, side, length):
     return text[:, length - n:] if side == "left" else text[:, :n]
 
 
+def pad_leak(model, batch, side):
+    """"" when what fills the padded slots does not reach the real positions (SAME_ATOL), else by how much; not
+    asked of a per-sequence head (it may find the last real token by the pad id)."""
+    if LABEL_KIND == "class":
+        return ""
+    padded, _, lengths = batch
+    if side == "left" and "position_ids" in inspect.signature(base.forward).parameters:
+        padded = dict(padded, position_ids=derived_positions(padded["attention_mask"]))
+    real, ids = padded["attention_mask"].bool(), padded["input_ids"]
+    refilled = dict(padded, input_ids=torch.where(real, ids, ids[real].max()))
+    out, other, length = main_of(model, padded), main_of(model, refilled), ids.shape[1]
+    for r, n in enumerate(lengths):
+        try:
+            assert_close(row_output(other, r, n, side, length), row_output(out, r, n, side, length), SAME_ATOL,
+                         f"row {r}: other ids in its padding")
+        except PropertyViolated as exc:
+            return str(exc)
+    return ""
+
+
 def padding_mismatch(model, batch, side, embeds=False):
     """"" when every row of the padded batch gets its lone output (PATH_ATOL), else what differed."""
     padded, rows, lengths = batch
@@ -301,6 +321,9 @@ CHECKS: Final[dict[str, str]] = {
         sequences = out.sequences if options["return_dict_in_generate"] else out
         rows = CALL["batch"] * options["num_return_sequences"]
         expect(sequences.shape[0] == rows, f"{sequences.shape[0]} sequences for {rows} expected rows")
+        prompt = gen_inputs["input_ids"].repeat_interleave(options["num_return_sequences"], dim=0)
+        expect(IS_SEQ2SEQ or torch.equal(sequences[:, :prompt.shape[1]], prompt),
+               "the sequences do not begin with the prompt: generate dropped or replaced the input ids")
         generated = new_tokens(sequences, gen_inputs["input_ids"].shape[1]).shape[1] - int(IS_SEQ2SEQ)
         if options["return_dict_in_generate"] and options["output_scores"]:
             expect(len(out.scores) == generated, f"{len(out.scores)} score entries for {generated} new tokens")
@@ -426,6 +449,7 @@ CHECKS: Final[dict[str, str]] = {
                 problem = padding_mismatch(base, batch, side)
             except Exception as exc:
                 raise Unsupported(f"the base model refuses the padded batch: {type(exc).__name__}: {exc}") from exc
+            problem = problem or pad_leak(base, batch, side)
             if problem:
                 raise Unsupported(f"the base model is not padding-invariant itself: {problem}")
             try:

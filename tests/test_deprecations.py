@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from harness.quiet import capture_deprecations, removal
 from harness.report import deprecations
-from harness.results import Deprecation, VerdictWriter
+from harness.findings.build import group
+from harness.results import Deprecation, VerdictWriter, read_verdicts
 from report_factory import report_cli, verdict, write
 
 
@@ -102,12 +103,12 @@ def test_breaks_next_counts_per_frame_and_message_and_names_the_oldest_cell(tmp_
     with VerdictWriter(path) as writer:
         for v in verdicts:
             writer.write(v)
-    rows = deprecations.read([path])  # read back from JSON: dicts again, not dataclasses
+    rows = deprecations.notices(group(read_verdicts(path, [])))  # as read back from the file
     assert [(n.message, n.count, n.first_cell, n.removal) for n in rows] == [
         (notice, 3, "py311-tf4.45-peft0.11", "transformers 4.47"),
         ("other is deprecated", 1, "py311-tf4.45-peft0.11", ""),
     ]
-    assert rows[0].properties == {"forward_runs", "generate"}
+    assert rows[0].properties == ("forward_runs", "generate")
     table = "\n".join(deprecations.markdown(rows))
     assert "Breaks next" in table and "transformers 4.47" in table and "py311-tf4.45-peft0.11" in table
 

@@ -21,7 +21,7 @@ from harness.findings.frames import harness_gap_frame
 from harness.findings.gate import failing
 from harness.findings.ranges import PACKAGES, version_range
 from harness.findings.summary import lines
-from harness.results import ErrorInfo, Verdict
+from harness.results import Deprecation, ErrorInfo, Verdict, ledger
 
 SITE = "/venv/lib/python3.11/site-packages"
 HARNESS = "/src/peft-compat/harness"
@@ -54,6 +54,10 @@ BINDING_CRASH = ErrorInfo(
     "TypeError", "PeftModelForSeq2SeqLM.generate() takes 1 positional argument but 2 were given", "",
     traceback_of("harness/oracles/generation.py:_call_generate",
                  error="TypeError: PeftModelForSeq2SeqLM.generate() takes 1 positional argument but 2 were given"))
+#: transformers 4.45's notice to peft's prefix tuning (peft <= 0.13 then broke on 4.48)
+NOTICE = Deprecation("logger", "Passing a tuple of `past_key_values` is deprecated and will be removed in v4.47.",
+                     "peft/peft_model.py:forward", "transformers 4.47")
+OTHER_NOTICE = Deprecation("FutureWarning", "`seen_tokens` is deprecated", "peft/peft_model.py:generate")
 WRONG = ErrorInfo("OracleFailure", "generate vs greedy loop: row 1 step 2: token 5 != 9", "", "")
 
 CELLS = {  # cell → (transformers, peft)
@@ -64,12 +68,13 @@ CELLS = {  # cell → (transformers, peft)
 
 def verdict(cell: str = "tf4.45-peft0.11", outcome: str = "pass", error: ErrorInfo | None = None,
             case_id: str = "c1", arch: str = "gpt2", prop: str = "forward", repetition: int = 0,
-            size: int = 8) -> Verdict:
+            size: int = 8, notices: tuple[Deprecation, ...] = ()) -> Verdict:
     tf, peft = CELLS[cell]
     signature = f"{prop}: {error.message}" if error and outcome == "fail" else (f"{error.type}: x" if error else "")
     return Verdict(case_id=case_id, cell=cell, versions={"transformers": tf, "peft": peft, "torch": "2.13.0"},
                    arch=arch, task="causal-lm", method="PREFIX_TUNING", property=prop,
                    outcome=outcome, signature=signature, error=error, repetition=repetition,  # type: ignore[arg-type]
+                   deprecations=notices,
                    case={"arch": {"overrides": {"hidden_size": size}}, "call": {"batch": 1, "length": 2}})
 
 
@@ -85,7 +90,7 @@ verdicts = st.lists(st.builds(
     verdict, cell=st.sampled_from(sorted(CELLS)), outcome=st.sampled_from(["pass", "crash", "fail", "skip"]),
     error=errors, case_id=st.sampled_from(["c1", "c2", "c3"]), arch=st.sampled_from(["gpt2", "llama", "bart"]),
     prop=st.sampled_from(["forward", "empty-cache", "generate-greedy"]), repetition=st.integers(0, 1),
-    size=st.integers(1, 64)), max_size=40)
+    size=st.integers(1, 64), notices=st.sampled_from([(), (NOTICE,), (NOTICE, OTHER_NOTICE)])), max_size=40)
 
 
 @settings(max_examples=150, deadline=None)
@@ -256,6 +261,34 @@ def test_the_summary_has_one_line_per_finding_with_kind_range_reach_and_repro() 
     assert "tox -e tf4.45-peft0.11 -- repro F" in rows[0]
 
 
+def test_a_deprecation_notice_is_a_finding_of_its_own_kind_with_a_range_that_never_fails_a_run() -> None:
+    from harness.expectations import judge
+    from harness.judging import FileJudgement, summary
+
+    vs = [verdict("tf4.45", notices=(NOTICE,)), verdict("tf4.45", notices=(NOTICE,), repetition=1),
+          verdict("tf4.45", "crash", PAIR_CRASH, case_id="c2", notices=(NOTICE,)), verdict("tf4.57", "pass")]
+    found = group(vs)
+    (notice,) = [f for f in found if f.kind == "deprecation"]
+    (crash,) = [f for f in found if f.kind != "deprecation"]
+    assert crash.units == {("tf4.45", "c2", "forward")}  # the notice does not change what the crash is
+    assert notice.units == {("tf4.45", "c1", "forward"), ("tf4.45", "c2", "forward")}  # a re-run counts once
+    assert notice.notice == NOTICE and "transformers 4.47" in notice.text and "peft_model.py:forward" in notice.text
+    assert notice.range.specifiers()["transformers"] == "<4.57"  # the same target ran on 4.57 without it
+    assert failing(found) == [crash] and failing([notice], "regressions", baseline=set()) == []
+    judged = FileJudgement(("raw.jsonl",), ledger(vs), judge(vs, []), (), tuple(found), tuple(failing(found)))
+    lines = summary(judged)
+    assert not any(line.startswith("DEPRECATION") for line in lines)  # a forecast: counted, not listed
+    assert "1 deprecation notice(s) raised through peft (not failures): python -m harness findings raw.jsonl " \
+           "--kind deprecation" in lines
+    assert export.issue_body(notice).startswith("# peft calls a deprecated API at `peft/peft_model.py:forward`")
+
+
+def test_the_same_notice_from_another_frame_is_another_finding() -> None:
+    elsewhere = Deprecation(NOTICE.category, NOTICE.message, "peft/peft_model.py:generate", NOTICE.removal)
+    kinds = [f.kind for f in group([verdict(notices=(NOTICE,)), verdict(case_id="c2", notices=(elsewhere,))])]
+    assert kinds == ["deprecation", "deprecation"]
+
+
 def test_the_expectation_written_for_a_finding_explains_all_its_verdicts(tmp_path: Path) -> None:
     from harness.expectations import append_entry
 
@@ -341,3 +374,22 @@ def test_a_cell_verifies_new_findings_unless_told_otherwise_and_the_rest_reaches
         verify_scope(["--verify", "some"])
     command = command_for("py311-tf4.45", ["--out", "elsewhere.jsonl"])
     assert option(command, "--out") == "elsewhere.jsonl", "the last --out wins, as argparse reads it"
+
+
+def test_findings_lists_a_kind_on_demand_and_expect_refuses_a_deprecation(tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.cli import main
+    from harness.results import VerdictWriter
+
+    path = tmp_path / "tf4.45.jsonl"
+    with VerdictWriter(path) as writer:
+        for v in (verdict("tf4.45", notices=(NOTICE,)), verdict("tf4.45", "crash", PAIR_CRASH, case_id="c2")):
+            writer.write(v)
+    assert main(["findings", str(path), "--kind", "deprecation"]) == 0
+    head, row = capsys.readouterr().out.splitlines()
+    assert head == "1 finding(s): 1 deprecation" and row.startswith("DEPRECATION") and "transformers 4.47" in row
+    notice_id = row.split()[1]
+    expectations = tmp_path / "expectations.yaml"
+    expectations.write_text("expectations: []\n")
+    assert main(["expect", notice_id, "--reason", "r", "--from", str(path), "--expectations", str(expectations)]) == 2
+    assert "a deprecation notice, not a failure" in capsys.readouterr().err

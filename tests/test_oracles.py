@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import transformers
 
@@ -109,3 +111,23 @@ def test_a_generate_the_base_model_fails_too_is_a_skip_not_a_peft_crash(monkeypa
     assert verdict.outcome == ("skip" if base_fails_too else "crash"), verdict
     assert ("base model fails" in verdict.reason) is base_fails_too
 
+
+
+def test_generate_options_names_a_dropped_prompt_rather_than_its_symptoms() -> None:
+    """peft <= 0.17 prompt learning drops ids passed to ``generate`` by position (it calls ``generate(**kwargs)``)
+    and generates from a lone start token; the score count then disagrees too, but the prompt is what was lost."""
+    spec = dataclasses.replace(ADAPTION.call.generate, positional=True)
+    case = dataclasses.replace(ADAPTION, call=dataclasses.replace(ADAPTION.call, generate=spec))
+
+    def judged(stand_in: type | None) -> tuple[str, str]:
+        def swap(trial: Trial) -> None:
+            if stand_in is not None:
+                trial.model = stand_in(trial.model)
+
+        verdict = {v.property: v for v in run_case(case, select(["generate-options"]), TIMEOUT_S, hook=swap)}[
+            "generate-options"]
+        return verdict.outcome, verdict.error.message if verdict.error else ""
+
+    assert judged(None) == ("pass", "") and judged(S.Faithful) == ("pass", "")
+    outcome, message = judged(S.SwallowsPositionalIds)
+    assert outcome == "fail" and "do not begin with the prompt" in message

@@ -3,7 +3,8 @@ version pair; its ``recorded`` field says when) get, verdict for verdict, the sa
 supervisor replays them through today's workers. First recorded before the warm workers (commit c605c75) and held
 through them; recorded again when the issue-12 oracles changed what some properties judge (adapter-matters no longer
 crashes on outputs of different lengths, empty-cache covers every cache class), so that it guards the speed work
-from there on."""
+from there on; and once more when generate-options began to check that each sequence starts with its prompt (two
+cases whose positional ids peft drops) and padding-invariance to refill a base model's padding."""
 
 from __future__ import annotations
 

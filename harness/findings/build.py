@@ -1,8 +1,10 @@
 """Bad verdicts of many cells grouped into findings (see :mod:`harness.findings.identity` for what is one).
 
 The unit of counting is one (cell, case, property): re-runs of it (``repetition > 0``) are not counted again, and
-a unit whose verdicts disagree is flaky. A finding whose every unit is flaky is of kind *flaky*. Everything here is
-independent of the order the verdicts come in.
+a unit whose verdicts disagree is flaky. A finding whose every unit is flaky is of kind *flaky*. A deprecation
+notice raised with peft on the stack is a finding of kind *deprecation*, whatever the verdict's outcome: not a
+failure, but a forecast with a version range of its own. Everything here is independent of the order the verdicts
+come in.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from harness.expectations import Expectation, explaining
-from harness.findings.identity import Identity, identify
+from harness.findings.identity import Identity, identify, notice_identity
 from harness.findings.ranges import Range, version_range
-from harness.results import BAD_OUTCOMES, Verdict
+from harness.results import BAD_OUTCOMES, Deprecation, Verdict
 
-Kind = Literal["regression", "long-standing", "fixed", "flaky", "harness gap"]
+Kind = Literal["regression", "long-standing", "fixed", "flaky", "harness gap", "deprecation"]
 #: every listing is ordered by kind: what needs a maintainer first
-KINDS: tuple[Kind, ...] = ("regression", "long-standing", "fixed", "flaky", "harness gap")
+KINDS: tuple[Kind, ...] = ("regression", "long-standing", "fixed", "flaky", "harness gap", "deprecation")
+#: kinds that claim no wrong behaviour of the pair, so no script can reproduce one
+UNSCRIPTED: tuple[Kind, ...] = ("harness gap", "deprecation")
 #: what each kind means, for listings and the report
 MEANINGS: dict[str, str] = {
     "regression": "an older transformers or peft passes the same targets",
@@ -27,6 +31,7 @@ MEANINGS: dict[str, str] = {
     "fixed": "a newer transformers or peft passes the same targets",
     "flaky": "every case that showed it ended differently when judged again",
     "harness gap": "the harness's own set-up or comparison code failed; not a failure of the pair",
+    "deprecation": "peft calls an API its libraries announce they will remove; not a failure, what breaks next",
 }
 #: (cell, case id, property): one judgement, however often it was re-run
 Unit = tuple[str, str, str]
@@ -51,6 +56,8 @@ class Finding:
     example: Verdict | None = None
     range: Range = field(default_factory=lambda: version_range({}, {}))
     kind: Kind = "long-standing"
+    #: the notice itself, for a deprecation finding (its first sighting: frame, message, category, removal)
+    notice: Deprecation | None = None
 
     @property
     def id(self) -> str:
@@ -115,21 +122,31 @@ class Grouping:
         self.versions.setdefault(verdict.cell, Counter())[tuple(sorted(verdict.versions.items()))] += 1
         if verdict.outcome == "pass":
             self.passed.setdefault(target, set()).add(verdict.cell)
-        if verdict.outcome not in BAD_OUTCOMES:
-            return
-        identity = identify(verdict)
+        for notice in verdict.deprecations:
+            finding, _ = self._count(notice_identity(notice), verdict, unit, target, outcome=False)
+            finding.notice = finding.notice or notice
+        if verdict.outcome in BAD_OUTCOMES:
+            finding, first = self._count(identify(verdict), verdict, unit, target)
+            if first and (known := explaining(verdict, self.expectations)) is not None:
+                finding.known[known.id] += 1
+
+    def _count(self, identity: Identity, verdict: Verdict, unit: Unit, target: TargetKey,
+               outcome: bool = True) -> tuple[Finding, bool]:
+        """The finding of ``identity`` with ``verdict`` counted in it, and whether its unit is new to it (a unit is
+        counted once, however often it was re-run; ``outcome``: count its bad outcome too, which a notice has
+        not)."""
         finding = self.found.get(identity.key) or self.found.setdefault(identity.key, Finding(identity))
         finding.targets.add(target)
-        if unit not in finding.units:
+        first = unit not in finding.units
+        if first:
             finding.units.add(unit)
+        if first and outcome:
             finding.outcomes[verdict.outcome] += 1
-            known = explaining(verdict, self.expectations)
-            if known is not None:
-                finding.known[known.id] += 1
         finding.cells_bad.setdefault(verdict.cell, {})
         smaller = finding.example is None or example_size(verdict) < example_size(finding.example)
         if "arch" in verdict.case and smaller:
             finding.example = verdict
+        return finding, first
 
     def findings(self) -> list[Finding]:
         """The findings so far, ordered by kind, then by how many targets they reach, then by id."""
@@ -154,7 +171,10 @@ def group(verdicts: Iterable[Verdict], expectations: Iterable[Expectation] = ())
 
 
 def kind_of(finding: Finding) -> Kind:
-    """Harness gap and flaky first (they say the pair is not to blame), then what the good cells say."""
+    """Deprecation, harness gap and flaky first (they say the pair is not to blame), then what the good cells
+    say."""
+    if finding.identity.origin == "notice":
+        return "deprecation"
     if finding.identity.origin == "harness":
         return "harness gap"
     if finding.units and finding.flaky_units == finding.units:

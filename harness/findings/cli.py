@@ -1,5 +1,6 @@
 """Findings of verdict files: one line per root cause (kind, id, range, reach, standing, replay command), or
-``--json`` (one object per finding), or ``--markdown ID`` (an issue body for one finding).
+``--json`` (one object per finding), or ``--markdown ID`` (an issue body for one finding); ``--kind`` narrows
+the listing (``--kind deprecation``: what peft calls that its libraries will remove).
 
 Verifications written by ``cell`` (``NAME.repro.jsonl`` beside ``NAME.jsonl``) fill in whether each finding's
 script reproduces it. Exit status: 0, or 1 when lines could not be read, 2 when ``--markdown`` names no finding.
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from harness.expectations import DataFileError, load_expectations
 from harness.findings import export, reproduce, sources, summary
-from harness.findings.build import Finding, group
+from harness.findings.build import KINDS, Finding, group
 from harness.results import BadLine
 
 
@@ -25,6 +26,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     shape.add_argument("--json", action="store_true", help="one JSON object per finding, as a list")
     shape.add_argument("--markdown", metavar="ID", help="an issue body for finding ID (e.g. F6bda7531)")
     parser.add_argument("--expectations", type=Path, metavar="YAML", help="known failures (default: expectations.yaml)")
+    parser.add_argument("--kind", action="append", choices=KINDS, metavar="KIND",
+                        help=f"only findings of this kind (repeatable): {', '.join(KINDS)}")
 
 
 def load(inputs: list[str], expectations_path: Path | None,
@@ -51,6 +54,8 @@ def main(args: argparse.Namespace) -> int:
     except DataFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.kind:
+        found = [f for f in found if f.kind in args.kind]
     if args.markdown:
         try:
             print(export.issue_body(find(found, args.markdown), records.get(args.markdown)))

@@ -10,6 +10,7 @@ from harness.findings.build import MEANINGS, Finding
 from harness.findings.ranges import NOT_RUN
 from harness.findings.reproduce import Reproduction
 from harness.findings.summary import repro_command
+from harness.results import Deprecation
 
 
 def to_json(finding: Finding, reproductions: Mapping[str, Reproduction] | None = None) -> dict[str, Any]:
@@ -46,7 +47,10 @@ def _versions(cells: Mapping[str, Mapping[str, str]]) -> list[str]:
 
 
 def issue_body(finding: Finding, reproductions: Mapping[str, Reproduction] | None = None) -> str:
-    """Markdown: title, versions broken and passing, the script, observed vs expected, the range."""
+    """Markdown: title, versions broken and passing, the script, observed vs expected, the range (for a deprecation
+    notice: where peft calls the API, the announced removal, and where it was and was not seen)."""
+    if finding.notice is not None:
+        return _notice_body(finding, finding.notice)
     example = finding.example
     records = dict(reproductions or {})
     error = example.error if example else None
@@ -79,4 +83,23 @@ def issue_body(finding: Finding, reproductions: Mapping[str, Reproduction] | Non
         "## Expected", "", f"`{example.property if example else '?'}` holds (no exception, the outputs agree), as it "
         f"does in {good}.", "",
         "## Range", "", *ranges, "",
+    ])
+
+
+def _notice_body(finding: Finding, notice: Deprecation) -> str:
+    example = finding.example
+    where = f"{example.arch} ({example.task}) × {example.method}, `{example.property}`" if example else "?"
+    ranges = [f"- {package}: `{spec}`" for package, spec in finding.range.specifiers().items() if spec != NOT_RUN]
+    return "\n".join([
+        f"# peft calls a deprecated API at `{notice.frame or 'an unknown frame'}`",
+        "",
+        f"Found by peft-compat ({finding.id}, deprecation: {MEANINGS['deprecation']}) on {finding.reach()}; "
+        f"smallest example: {where} (`{repro_command(finding)}` replays it).",
+        "",
+        "## Notice", "", f"`{notice.category}` raised while `{notice.frame}` was on the stack:", "", "```",
+        notice.message[:4000], "```", "",
+        f"Announced removal: {notice.removal or 'no release named'}.", "",
+        "## Versions", "", "Raised in:", *_versions(finding.cells_bad), "",
+        "Not raised by the same targets in:", *_versions(finding.cells_good), "",
+        "## Range", "", *(ranges or ["- no cell decides a bound"]), "",
     ])

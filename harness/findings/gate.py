@@ -1,6 +1,6 @@
 """Which findings fail a run: by default every new one (no expectation explains it); with ``regressions``, only
-the new ones that are regressions or that the baseline did not have. A harness gap or a flaky finding never fails
-the run, and neither does a finding expectations.yaml explains in full."""
+the new ones that are regressions or that the baseline did not have. A harness gap, a flaky finding or a deprecation
+never fails the run, and neither does a finding expectations.yaml explains in full."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from harness.findings.build import Finding
 FailOn = Literal["new", "regressions"]
 FAIL_ON: tuple[FailOn, ...] = ("new", "regressions")
 #: kinds that are never a failure of the pair
-EXCUSED = ("harness gap", "flaky")
+EXCUSED = ("harness gap", "flaky", "deprecation")
 
 
 def failing(findings: Iterable[Finding], fail_on: FailOn = "new",

@@ -5,7 +5,8 @@
   keyed by the harness frame it came from instead, so one set-up bug is one finding too;
 * a wrong answer: the property and what differed (the oracle's message up to its numbers: "generate vs greedy
   loop", not which row or step);
-* a timeout: the architecture that ran out of time (one slow model, whichever method wraps it).
+* a timeout: the architecture that ran out of time (one slow model, whichever method wraps it);
+* a deprecation notice (not a failure): the peft frame that raised it and its masked message.
 
 The id is a hash of that key, so the same bug has the same id in every run, cell and machine.
 """
@@ -19,9 +20,10 @@ from typing import Final, Literal
 
 from harness.findings.frames import harness_gap_frame
 from harness.outcomes import mask
-from harness.results import ErrorInfo, Verdict
+from harness.results import Deprecation, ErrorInfo, Verdict
 
-Origin = Literal["pair", "harness"]
+#: who a finding speaks about: the pair (a bug), the harness (its own set-up), or a notice (a forecast)
+Origin = Literal["pair", "harness", "notice"]
 #: where an oracle's message stops saying what differed and starts saying by how much
 #: peft's task wrappers (PeftModelForCausalLM, …ForSequenceClassification): one peft bug shows through all of them
 _PEFT_WRAPPER: Final = re.compile(r"\bPeftModelFor[A-Z]\w*")
@@ -60,6 +62,14 @@ def crash_identity(error: ErrorInfo) -> Identity:
         return Identity(f"harness|{error.type}|{message}|{gap}", "harness", f"{error.type}: {message} @ {gap}")
     where = f" @ {error.frame}" if error.frame else ""
     return Identity(f"crash|{error.type}|{message}|{error.frame}", "pair", f"{error.type}: {message}{where}")
+
+
+def notice_identity(notice: Deprecation) -> Identity:
+    """The identity of a deprecation notice: where peft called the deprecated API, and what the notice says."""
+    message = mask(notice.message)
+    removal = f"removal in {notice.removal}" if notice.removal else "no removal announced"
+    return Identity(f"deprecation|{notice.frame}|{message}", "notice",
+                    f"{notice.frame or 'no peft frame'} ({removal}) · {notice.category}: {message}")
 
 
 def _what_differed(message: str) -> str:

@@ -39,8 +39,10 @@ def line(finding: Finding, reproductions: Mapping[str, Reproduction] | None = No
         standing += " (partly)"
     checked = verification(finding, reproductions or {})
     text = finding.text if len(finding.text) <= TEXT else finding.text[:TEXT] + "…"
-    return (f"{finding.kind.upper():<13} {finding.id} {finding.range.text()} · {finding.reach()} · {standing} · "
-            f"{text} · {repro_command(finding)}" + (f" · {checked}" if checked else ""))
+    parts = [f"{finding.kind.upper():<13} {finding.id} {finding.range.text()}", finding.reach(),
+             *([] if finding.kind == "deprecation" else [standing]), text, repro_command(finding),
+             *([checked] if checked else [])]
+    return " · ".join(parts)
 
 
 def lines_of(findings: list[Finding],

@@ -217,8 +217,9 @@ def check_split_generation(trial: Trial) -> None:
 
 def check_generate_options(trial: Trial) -> None:
     """The drawn generate options (greedy / seeded sampling / beams, return sequences, cache implementation, dict
-    output with scores, ids by position or keyword) run; there are batch × num_return_sequences rows; scores
-    (when asked) have one entry per new token; the same seed gives the same tokens again."""
+    output with scores, ids by position or keyword) run; there are batch × num_return_sequences rows, each
+    beginning with its prompt (decoder-only); scores (when asked) have one entry per new token; the same seed gives
+    the same tokens again."""
     _require_generation(trial)
     spec = trial.case.call.generate
     options = spec.options()
@@ -228,6 +229,9 @@ def check_generate_options(trial: Trial) -> None:
     rows = trial.case.call.batch * spec.num_return_sequences
     if sequences.shape[0] != rows:
         raise OracleFailure(f"{sequences.shape[0]} sequences for {rows} expected rows")
+    prompt = inputs["input_ids"].repeat_interleave(spec.num_return_sequences, dim=0)
+    if not is_seq2seq(trial) and not torch.equal(sequences[:, :prompt.shape[1]], prompt):
+        raise OracleFailure("the sequences do not begin with the prompt: generate dropped or replaced the input ids")
     generated = _new_tokens(trial, sequences, inputs["input_ids"].shape[1]).shape[1] - int(is_seq2seq(trial))
     if spec.return_dict_in_generate and spec.output_scores and len(out.scores) != generated:
         raise OracleFailure(f"{len(out.scores)} score entries for {generated} new tokens")

@@ -55,7 +55,7 @@ def main(args: argparse.Namespace) -> int:
         except compat.BaselineError as exc:
             baseline_problem = str(exc)
     generated = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    notices = deprecations.read(report.inputs)
+    notices = deprecations.notices(report.notices)
     outputs = {
         "index.html": html.render(report, diff, baseline_problem, generated, breaks_next=notices),
         "summary.md": "\n".join([markdown.render(report, diff, baseline_problem), *deprecations.markdown(notices)]),

@@ -1,79 +1,61 @@
-""""Breaks next": the deprecation notices peft's calls raised, per peft frame and message, with the announced
-removal, the earliest cell that showed each, and how often. Not failures: a forecast of what the next release of
-transformers (or peft) will break.
+""""Breaks next": the deprecation notices peft's calls raised (findings of kind *deprecation*, one per peft frame
+and masked message), with the announced removal, the earliest cell that showed each, its version range and how
+often. Not failures: a forecast of what the next release of transformers (or peft) will break.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
 
-from harness.outcomes import mask
+from harness.findings.build import Finding
 from harness.report.markdown import code, text
 from harness.report.model import version_order
-from harness.results import BadLine, Deprecation, Verdict, read_verdicts
+from harness.results import Deprecation
 
 #: rows a page or a summary shows (the most frequent first)
 ROWS = 100
 
 
-@dataclass
+@dataclass(frozen=True)
 class Notice:
-    """One deprecation, however many verdicts raised it: the same peft frame and the same masked message."""
+    """One row of the table: a deprecation finding as a maintainer reads it."""
 
+    id: str
     frame: str
     message: str
     category: str
     removal: str
-    count: int = 0
-    #: cell → (transformers, peft) versions, for "first seen"
-    cells: dict[str, tuple[str, str]] = field(default_factory=dict)
-    properties: set[str] = field(default_factory=set)
-
-    @property
-    def first_cell(self) -> str:
-        """The cell with the oldest transformers (then peft) release that raised the notice."""
-        return min(self.cells, key=lambda cell: (*map(version_order, self.cells[cell]), cell))
+    #: (cell, case, property) units that raised it
+    count: int
+    #: the cell with the oldest transformers (then peft) release that raised it
+    first_cell: str
+    #: where the same targets ran with and without it, e.g. ``transformers<4.48``
+    range: str
+    properties: tuple[str, ...]
 
 
-def as_deprecation(item: Deprecation | dict[str, Any]) -> Deprecation:
-    """A deprecation as recorded: the dataclass in process, a dict once read back from a verdict file."""
-    if isinstance(item, Deprecation):
-        return item
-    return Deprecation(**{k: str(item.get(k, "")) for k in Deprecation.__dataclass_fields__})
+def notices(findings: Iterable[Finding]) -> list[Notice]:
+    """The rows of the deprecation findings among ``findings``, most frequent first (then by frame and message)."""
+    rows = [_row(f, f.notice) for f in findings if f.notice is not None]
+    return sorted(rows, key=lambda n: (-n.count, n.frame, n.message))
 
 
-def aggregate(verdicts: Iterable[Verdict]) -> list[Notice]:
-    """The notices of ``verdicts``, most frequent first (then by frame and message)."""
-    notices: dict[tuple[str, str], Notice] = {}
-    for verdict in verdicts:
-        for raw in verdict.deprecations:
-            item = as_deprecation(raw)
-            key = (item.frame, mask(item.message))
-            notice = notices.setdefault(key, Notice(item.frame, item.message, item.category, item.removal))
-            notice.count += 1
-            notice.removal = notice.removal or item.removal
-            notice.cells[verdict.cell] = (verdict.versions.get("transformers", ""), verdict.versions.get("peft", ""))
-            notice.properties.add(verdict.property)
-    return sorted(notices.values(), key=lambda n: (-n.count, n.frame, n.message))
+def _row(finding: Finding, notice: Deprecation) -> Notice:
+    cells = finding.cells_bad
+    first = min(cells, key=lambda cell: (version_order(cells[cell].get("transformers", "")),
+                                         version_order(cells[cell].get("peft", "")), cell))
+    return Notice(finding.id, notice.frame, notice.message, notice.category, notice.removal, len(finding.units),
+                  first, finding.range.text(), tuple(finding.spread(3)))
 
 
-def read(files: Iterable[str | Path]) -> list[Notice]:
-    """The notices in verdict files (the main report's ``inputs``); unreadable lines are the main report's to
-    list, so they are passed over here."""
-    problems: list[BadLine] = []
-    return aggregate(v for path in files for v in read_verdicts(path, problems))
-
-
-def markdown(notices: list[Notice]) -> list[str]:
+def markdown(rows: list[Notice]) -> list[str]:
     """The summary.md section (nothing when no notice was seen)."""
-    if not notices:
+    if not rows:
         return []
-    lines = [f"### Breaks next ({len(notices)} deprecation notices raised through peft)", "",
-             "| peft frame | notice | removal | first seen | count |", "|---|---|---|---|---|"]
-    for n in notices[:ROWS]:
-        lines.append(f"| {code(n.frame, 60)} | {text(n.message, 160)} | {text(n.removal or '—', 30)} | "
-                     f"{code(n.first_cell, 40)} | {n.count:,} |")
+    lines = [f"### Breaks next ({len(rows)} deprecation notices raised through peft)", "",
+             "| id | peft frame | notice | removal | first seen | range | count |", "|---|---|---|---|---|---|---|"]
+    for n in rows[:ROWS]:
+        lines.append(f"| {code(n.id)} | {code(n.frame, 60)} | {text(n.message, 160)} | {text(n.removal or '—', 30)} "
+                     f"| {code(n.first_cell, 40)} | {text(n.range, 60)} | {n.count:,} |")
     return [*lines, ""]

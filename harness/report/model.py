@@ -194,9 +194,19 @@ class Report:
     reproductions: dict[str, dict[str, reproduce.Reproduction]] = field(default_factory=dict)
 
     @functools.cached_property
-    def findings(self) -> list[Finding]:
-        """The findings of every verdict added (read once all are in)."""
+    def grouped(self) -> list[Finding]:
+        """The findings of every verdict added (read once all are in), deprecation notices included."""
         return self.grouping.findings()
+
+    @functools.cached_property
+    def findings(self) -> list[Finding]:
+        """The root causes of the bad verdicts (every finding but the deprecation notices)."""
+        return [f for f in self.grouped if f.kind != "deprecation"]
+
+    @functools.cached_property
+    def notices(self) -> list[Finding]:
+        """The deprecation notices raised through peft, as findings (the "breaks next" table)."""
+        return [f for f in self.grouped if f.kind == "deprecation"]
 
     def expectation(self, ident: str) -> Expectation:
         return next(e for e in self.expectations if e.id == ident)
