@@ -12,6 +12,7 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TextIO
 
 from harness.archs.strategies import Unbuildable
@@ -110,7 +111,7 @@ def run_target(target: Target, seed: int, budget: Profile, properties: list[str]
             for verdict in run_case(case, [p for p in props if p.name not in judged], budget.case_timeout_s,
                                     judge_wrap="wrap" not in judged, starting=_starting(emit)):
                 verdicts.append(verdict)
-                emit({"event": "verdict", "verdict": verdict.to_json()})
+                emit(case_verdict_event(verdict))
             ending["cases"] += 1
             end_if_broken(case, ending["cases"] == 1, verdicts)
         if budget.shrink and any(v.outcome in BAD_OUTCOMES for v in verdicts):
@@ -138,16 +139,30 @@ def run_single(case_json: dict[str, Any], properties: list[str], timeout_s: floa
     emit({"event": "case", "case_id": case.id, "case": case.to_json()})
     for verdict in run_case(case, [p for p in select(properties) if p.name not in done], timeout_s, pinned=pinned,
                             judge_wrap="wrap" not in done, starting=_starting(emit)):
-        emit({"event": "verdict", "verdict": verdict.to_json()})
+        emit(case_verdict_event(verdict))
+
+
+def case_verdict_event(verdict: Verdict) -> dict[str, Any]:
+    """A case's verdict as an event, without the case: the case event before it carried that once (the supervisor
+    joins them, ``runner.Worker.verdict``)."""
+    data = replace(verdict, case={}).to_json()
+    del data["case"]
+    return {"event": "verdict", "verdict": data}
 
 
 def warm_up() -> None:
     """Import what the libraries otherwise import lazily mid-case: a time limit firing inside an import leaves a
-    half-initialised module behind (seen: ``torch._dynamo`` without ``decorators``) and poisons later cases."""
+    half-initialised module behind (seen: ``torch._dynamo`` without ``decorators``) and poisons later cases. Then
+    run one trivial hypothesis test, so that hypothesis's once-per-process set-up (a full garbage collection when
+    it first registers its random generator, lazy imports) is done before the zygote forks, not in every worker."""
     import importlib
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
 
     for name in ("torch._dynamo", "transformers.generation", "transformers.cache_utils", "peft"):
         importlib.import_module(name)
+    settings(max_examples=1, database=None)(given(st.none())(lambda _: None))()
 
 
 def serve(commands: TextIO, events: TextIO) -> None:

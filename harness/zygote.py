@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import gc
 import json
 import os
 import signal
@@ -203,6 +204,8 @@ def main() -> None:
 
     quiet_libraries()
     warm_up()
+    gc.collect()
+    gc.freeze()  # what the imports made is never garbage: no worker's collections walk it (nor copy its pages)
     channel = socket.socket(fileno=channel_fd)
     while True:
         message, fds, _, _ = socket.recv_fds(channel, _MESSAGE_BYTES, 2)

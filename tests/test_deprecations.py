@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from harness.quiet import capture_deprecations, removal
 from harness.report import deprecations
-from harness.results import Deprecation, VerdictWriter
+from harness.results import Deprecation
+from harness.writer import VerdictWriter
 from report_factory import report_cli, verdict, write
 
 
