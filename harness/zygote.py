@@ -166,7 +166,7 @@ def _serve_worker(request: dict[str, Any], fds: list[int], supervisor: int) -> N
 
     commands_fd, events_fd = fds
     with os.fdopen(commands_fd, "r", encoding="utf-8") as commands, \
-            os.fdopen(events_fd, "w", buffering=1, encoding="utf-8") as events:
+            os.fdopen(events_fd, "w", encoding="utf-8") as events:  # worker.Events says when to flush
         serve(commands, events)
 
 
