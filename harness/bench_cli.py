@@ -1,25 +1,33 @@
 """A benchmark of the run itself, not a timed test: ``run`` in this process (default profile, seed 0, 2 workers),
 then where the time went.
 
-Figures, all from timers: wall time; worker-seconds holding work (targets and single cases: drawing, building,
-judging) over the worker-seconds available (workers x wall); the part of it inside properties (the verdicts'
-``duration_s``: model builds, wraps, forward and generate calls and their comparisons) against harness overhead in
-the workers (drawing, hypothesis, events); launch to the first case against one import (the zygote's warm-up);
-cases per second; how long each worker took from its start to ready (a flake re-run's worker should take
-milliseconds: no import).
+Figures, all from timers. Worker time is counted against two wholes: the workers' lifetime (each worker process
+from its fork to its exit, what the speed issue counted) and workers x wall (the strictest: it also charges the
+workers for the launch, while the supervisor and the zygote import the libraries, and for the judging at the end,
+when no worker exists). Of it: the part holding work items (drawing, building, judging cases), the part inside
+properties (the verdicts' ``duration_s``: model builds, wraps, forward and generate calls and their comparisons),
+the harness in the workers (held - inside: hypothesis, drawing, events) and idle (lifetime - held: waiting for the
+supervisor or for the pass to end). Then launch (the process start) to the first case against one import (the
+zygote's warm-up); cases per second; each worker's start to ready (forked warm: milliseconds, no import), flake
+re-run workers apart.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness import run_cli
 from harness.results import Verdict
+
+if TYPE_CHECKING:
+    from harness.runner import WorkerTimes
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -28,7 +36,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    launched = time.monotonic()
+    launched = _process_start()
     with tempfile.TemporaryDirectory(prefix="peft-compat-bench-") as scratch:
         if args.out is None:
             args.out = Path(scratch) / "bench.jsonl"
@@ -40,6 +48,13 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
+def _process_start() -> float:
+    """When this process started, on the ``time.monotonic`` clock (Linux: from ``/proc/self/stat``)."""
+    started_ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+    age = time.clock_gettime(time.CLOCK_BOOTTIME) - started_ticks / os.sysconf("SC_CLK_TCK")
+    return time.monotonic() - age
+
+
 def _print_figures(out: Path, jobs: int, launched: float, wall: float) -> None:
     from harness import zygote
     from harness.results import read_verdicts
@@ -49,27 +64,52 @@ def _print_figures(out: Path, jobs: int, launched: float, wall: float) -> None:
     cases = {v.case_id for v in verdicts if "arch" in v.case}
     inside = sum(v.duration_s or 0.0 for v in verdicts)
     busy = sum(t.busy_s for t in WORKER_TIMES)
-    available = jobs * wall
+    lifetime = sum((t.exited or launched + wall) - (t.forked or t.spawned) for t in WORKER_TIMES)
+    strict = jobs * wall
+    forks = [t.forked for t in WORKER_TIMES if t.forked is not None]
+    exits = [t.exited for t in WORKER_TIMES if t.exited is not None]
     starts = [t.first_case for t in WORKER_TIMES if t.first_case is not None]
+    first_case = min(starts) - launched if starts else float("nan")
     warm = zygote.shared().warm_s or float("nan")
-    ready = [t.ready - t.spawned for t in WORKER_TIMES if t.ready is not None]
     lines = [
-        f"wall time                      {wall:8.1f} s   ({jobs} workers, {len(WORKER_TIMES)} worker processes)",
-        f"worker time holding work       {busy:8.1f} s of {available:.1f} s available = {_share(busy, available)}",
-        f"  inside properties            {inside:8.1f} s   = {_share(inside, available)} of available, "
-        f"{_share(inside, busy)} of held",
-        f"  harness in workers           {busy - inside:8.1f} s   (drawing, hypothesis, events: held - inside)",
-        f"launch -> first case           {min(starts) - launched if starts else float('nan'):8.1f} s   "
-        f"(one import, the zygote's warm-up: {warm:.1f} s)",
+        f"wall time                      {wall:8.1f} s   ({jobs} workers, {len(WORKER_TIMES)} worker processes; "
+        f"launch -> first fork {min(forks, default=launched) - launched:.1f} s, last exit -> end "
+        f"{launched + wall - max(exits, default=launched + wall):.1f} s)",
+        f"worker lifetime                {lifetime:8.1f} s   (fork to exit, summed; {jobs} x wall = {strict:.1f} s)",
+        f"  holding work                 {busy:8.1f} s   = {_share(busy, lifetime)} of lifetime, "
+        f"{_share(busy, strict)} of {jobs} x wall",
+        f"  inside properties            {inside:8.1f} s   = {_share(inside, lifetime)} of lifetime, "
+        f"{_share(inside, strict)} of {jobs} x wall, {_share(inside, busy)} of held",
+        f"  harness in workers           {busy - inside:8.1f} s   (held - inside: hypothesis, drawing, events)",
+        f"  idle in workers              {lifetime - busy:8.1f} s   (lifetime - held: waiting for work)",
+        f"launch -> first case           {first_case:8.1f} s   = one import (the zygote's warm-up, {warm:.1f} s) "
+        f"{first_case - warm:+.1f} s (start-up before the zygote, forking, drawing the first case)",
         f"cases per second               {len(cases) / wall:8.2f}     ({len(cases)} cases, {len(verdicts)} verdicts)",
+        f"call features covered           {_call_spread(verdicts)}",
     ]
-    lines.append(f"call features covered           {_call_spread(verdicts)}")
-    if ready:
-        later = ready[1:]
-        lines.append(f"worker start -> ready          first {ready[0]:.2f} s, later {len(later)}: "
-                     f"median {statistics.median(later) * 1000 if later else 0:.0f} ms, "
-                     f"max {max(later, default=0) * 1000:.0f} ms")
+    lines += _start_up(WORKER_TIMES)
     print("\n".join(lines), file=sys.stderr)
+
+
+def _start_up(times: list[WorkerTimes]) -> list[str]:
+    """Worker start to ready: the first worker (it waited for the zygote's imports) and the later ones, flake
+    re-run workers apart (forked warm, they import nothing)."""
+    ready = [(t.repetition, t.ready - t.spawned) for t in times if t.ready is not None]
+    if not ready:
+        return []
+    later = [s for r, s in ready[1:] if r == 0]
+    reruns = [s for r, s in ready if r > 0]
+    lines = [f"worker start -> ready          first {ready[0][1]:.2f} s (waits for the zygote's imports), "
+             f"later {len(later)}: {_ms(later)}"]
+    if reruns:
+        lines.append(f"flake re-run workers           {len(reruns)}: start -> ready {_ms(reruns)} (no import)")
+    return lines
+
+
+def _ms(seconds: list[float]) -> str:
+    if not seconds:
+        return "none"
+    return f"median {statistics.median(seconds) * 1000:.0f} ms, max {max(seconds) * 1000:.0f} ms"
 
 
 def _call_spread(verdicts: list[Verdict]) -> str:

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.expectations import Expectation, Judgement, judge, load_expectations
-from harness.findings.build import KINDS, Finding, group
+from harness.findings.build import KINDS, Finding, Grouping
 from harness.findings.gate import FailOn, failing
 from harness.findings.summary import lines_of
 from harness.matrix import load_matrix
-from harness.results import BadLine, Ledger, Verdict, ledger, read_verdicts
+from harness.results import BadLine, Ledger, Verdict, VerdictReader, ledger
 
 
 #: expectations.yaml read and checked against the cells the judged files hold
@@ -56,29 +56,57 @@ def judge_files(paths: Sequence[str | os.PathLike[str]], expectations: Expectati
     """The judgement of everything ``paths`` hold, against ``expectations(cells)`` (given the cells the files hold,
     so that a cell pattern can be checked against them); a missing file is an unreadable input, not an exception.
     ``fail_on`` and ``baseline`` (finding ids of an earlier run) choose the findings that fail it."""
-    problems: list[BadLine] = []
-    verdicts: list[Verdict] = []
-    for path in paths:
-        try:
-            verdicts += read_verdicts(path, problems)
-        except OSError as exc:
-            problems.append(BadLine(str(path), 0, f"cannot read it ({exc.strerror or exc})"))
-    book = ledger(verdicts)
-    known = list(expectations({v.cell for v in book.verdicts}))
-    found = tuple(group(verdicts, known))
-    return FileJudgement(tuple(map(str, paths)), book, judge(book.steady, known), tuple(problems), found,
-                         tuple(failing(found, fail_on, baseline)))
+    return Judging(paths, expectations, fail_on, baseline).judge()
+
+
+class Judging:
+    """Verdict files judged as they grow: each ``judge`` reads only what the files gained since the last one and
+    adds it to what was read (a run judges its file once, then adds its flake re-runs' verdicts). The findings of
+    an earlier judgement are updated in place: it is superseded."""
+
+    def __init__(self, paths: Sequence[str | os.PathLike[str]], expectations: ExpectationLoader,
+                 fail_on: FailOn = "new", baseline: Collection[str] | None = None) -> None:
+        self.paths = tuple(map(str, paths))
+        self._readers = [VerdictReader(path) for path in paths]
+        self._expectations, self._fail_on, self._baseline = expectations, fail_on, baseline
+        self._known: list[Expectation] | None = None
+        self._grouping: Grouping | None = None
+        self._verdicts: list[Verdict] = []
+        self._problems: list[BadLine] = []
+
+    def judge(self) -> FileJudgement:
+        added: list[Verdict] = []
+        for reader in self._readers:
+            try:
+                added += reader.read(self._problems)
+            except OSError as exc:
+                problem = BadLine(str(reader.path), 0, f"cannot read it ({exc.strerror or exc})")
+                if problem not in self._problems:
+                    self._problems.append(problem)
+        self._verdicts += added
+        book = ledger(self._verdicts)
+        if self._known is None or self._grouping is None:  # the expectations are checked against the first cells
+            self._known = list(self._expectations({v.cell for v in book.verdicts}))
+            self._grouping = Grouping(self._known)
+        for verdict in added:
+            self._grouping.add(verdict)
+        found = tuple(self._grouping.findings())
+        return FileJudgement(self.paths, book, judge(book.steady, self._known), tuple(self._problems), found,
+                             tuple(failing(found, self._fail_on, self._baseline)))
 
 
 def new_failure_cases(judged: FileJudgement, limit: int) -> list[Verdict]:
     """One case per new-failure signature (the most frequent signatures first, at most ``limit``): what a flake
-    check re-runs. Whole-target and import records are not cases and are never re-run."""
+    check re-runs. Whole-target and import records are not cases and are never re-run. Chosen by the verdicts
+    alone, never by their order in the file (which the order workers finished in decides): the same seed re-runs
+    the same cases."""
     by_signature: dict[str, list[Verdict]] = defaultdict(list)
     for v in judged.judgement.new_failures:
         if v.kind in ("generated", "pinned"):
             by_signature[v.signature].append(v)
-    ranked = sorted(by_signature.values(), key=len, reverse=True)[:limit]
-    return list({group[0].case_id: group[0] for group in ranked}.values())
+    ranked = sorted(by_signature.items(), key=lambda item: (-len(item[1]), item[0]))[:limit]
+    chosen = (min(group, key=lambda v: (v.case_id, v.property)) for _, group in ranked)
+    return list({v.case_id: v for v in chosen}.values())
 
 
 def summary(judged: FileJudgement) -> list[str]:

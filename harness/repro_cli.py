@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.arguments import existing_file
-from harness.results import BAD_OUTCOMES, BadLine, VerdictWriter, read_verdicts
+from harness.results import BAD_OUTCOMES, BadLine, read_verdicts
+from harness.writer import VerdictWriter
 
 #: what a finding id looks like (harness.findings.identity)
 FINDING_ID = re.compile(r"F[0-9a-f]{8}")

@@ -12,9 +12,8 @@ Schema 2 (``SCHEMA_VERSION``) writes three kinds of record, each line a JSON obj
 * ``done``: a target (``task:arch:method``) whose every case has been judged, so a resume need not draw it again.
 
 Schema-1 files (one self-contained verdict per line, the case JSON repeated in each) are still read. A file from a
-newer schema is refused line by line with the schema named. Files are append-only: a killed run leaves every
-finished line intact, a torn last line is reported (or, on resume, cut back and said so), and the writer never
-writes a second copy of a (case, property, repetition).
+newer schema is refused line by line with the schema named, and a torn last line is reported. ``harness.writer``
+writes them.
 
 In memory every record becomes a whole ``Verdict`` again; ``ledger`` counts them per unique (cell, case, property).
 """
@@ -111,6 +110,11 @@ class Verdict:
         """What a verdict judges: (cell, case, property). Re-runs share it; a file holds one first judgement each."""
         return (self.cell, self.case_id, self.property)
 
+    @property
+    def target_key(self) -> str:
+        """The ``task:arch:method`` key of the target its case belongs to (``plan.Target.key``)."""
+        return f"{self.task}:{self.arch}:{self.method}"
+
     def to_json(self) -> dict[str, Any]:
         """The schema-1 form: one self-contained object (events between worker and supervisor use it too)."""
         return {**asdict(self), "schema": 1, "pinned": self.pinned}
@@ -196,120 +200,10 @@ def import_verdict(error: ErrorInfo, signature: str) -> Verdict:
 
 #: verdict fields a schema-2 verdict record carries (the rest comes from its run and case records), with the
 #: defaults it leaves out
-_VERDICT_DEFAULTS: dict[str, Any] = {"signature": "", "error": None, "duration_s": 0.0, "reason": "",
+VERDICT_DEFAULTS: dict[str, Any] = {"signature": "", "error": None, "duration_s": 0.0, "reason": "",
                                      "repetition": 0, "deprecations": ()}
 #: verdict fields a case record carries
-_CASE_FIELDS = ("case_id", "kind", "arch", "task", "method", "case")
-
-
-def repair_tail(path: Path) -> int:
-    """Cut a torn last line (no newline: the writer was killed mid-write) back to the last newline; a tail that is
-    a whole JSON object only lacking its newline gets the newline instead. Returns the bytes cut."""
-    if not path.exists():
-        return 0
-    with path.open("rb+") as file:
-        size = file.seek(0, os.SEEK_END)
-        if size == 0:
-            return 0
-        file.seek(max(0, size - (1 << 20)))
-        tail = file.read()
-        if tail.endswith(b"\n"):
-            return 0
-        cut = tail.rfind(b"\n") + 1
-        fragment = tail[cut:]
-        try:
-            if isinstance(json.loads(fragment), dict):
-                file.write(b"\n")
-                return 0
-        except ValueError:
-            pass
-        file.truncate(size - len(fragment))
-        return len(fragment)
-
-
-class VerdictWriter:
-    """Appends records to a JSONL file, flushed and synced line by line so a killed run keeps what it found.
-
-    A case's record is written before its first verdict, once per file; a (cell, case, property, repetition) already
-    in the file is not written again (``write`` returns False). ``fresh`` starts the file anew; otherwise a torn tail
-    is cut back first (``torn_bytes`` says how much) and what the file holds is remembered.
-    """
-
-    def __init__(self, path: str | os.PathLike[str], *, fresh: bool = False) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if fresh and self.path.exists():
-            self.path.unlink()
-        self.torn_bytes = repair_tail(self.path)
-        self.cases: set[str] = set()
-        self.judged: set[tuple[str, str, str, int]] = set()
-        #: what the file says besides its verdicts: complete targets, tracebacks written
-        self.index = FileIndex()
-        #: the file's first wrap verdicts: what a resumed target needs to know of the cases it has judged
-        self.wraps: list[Verdict] = []
-        if self.path.exists():
-            for verdict in read_verdicts(self.path, problems=[], index=self.index):
-                self.cases.add(verdict.case_id)
-                self.judged.add((*verdict.key, verdict.repetition))
-                if verdict.property == "wrap" and verdict.repetition == 0:
-                    self.wraps.append(verdict)
-        self._file = self.path.open("a", encoding="utf-8")
-        self._run: tuple[str, str] | None = None
-
-    def write(self, verdict: Verdict) -> bool:
-        """Append ``verdict`` (and its run and case records where needed); False if the file already holds it."""
-        judged = (*verdict.key, verdict.repetition)
-        if judged in self.judged:
-            return False
-        lines = []
-        run = (verdict.cell, json.dumps(verdict.versions, sort_keys=True))
-        if run != self._run:
-            lines.append({"record": "run", "schema": SCHEMA_VERSION, "cell": verdict.cell,
-                          "versions": verdict.versions})
-            self._run = run
-        data = asdict(verdict)
-        if verdict.case_id not in self.cases:
-            lines.append({"record": "case", **{name: data[name] for name in _CASE_FIELDS}})
-            self.cases.add(verdict.case_id)
-        record = {"record": "verdict", "case_id": verdict.case_id, "property": verdict.property,
-                  "outcome": verdict.outcome}
-        record.update({name: data[name] for name, default in _VERDICT_DEFAULTS.items() if data[name] != default})
-        if verdict.error is not None and verdict.error.traceback:
-            text = verdict.error.traceback
-            ident = traceback_id(text)
-            if ident not in self.index.tracebacks:
-                lines.append({"record": "traceback", "id": ident, "text": text})
-                self.index.tracebacks[ident] = text
-            record["error"] = {**record["error"], "traceback_id": ident}
-            del record["error"]["traceback"]
-        lines.append(record)
-        self._append(lines)
-        self.judged.add(judged)
-        return True
-
-    @property
-    def done(self) -> set[tuple[str, str]]:
-        return self.index.done
-
-    def mark_done(self, cell: str, target: str) -> None:
-        """Record that every case of ``target`` in ``cell`` has been judged."""
-        if (cell, target) not in self.done:
-            self._append([{"record": "done", "cell": cell, "target": target}])
-            self.done.add((cell, target))
-
-    def _append(self, lines: list[dict[str, Any]]) -> None:
-        self._file.write("".join(json.dumps(line, sort_keys=True, default=str) + "\n" for line in lines))
-        self._file.flush()
-        os.fsync(self._file.fileno())
-
-    def close(self) -> None:
-        self._file.close()
-
-    def __enter__(self) -> VerdictWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+CASE_FIELDS = ("case_id", "kind", "arch", "task", "method", "case")
 
 
 @dataclass(frozen=True)
@@ -362,13 +256,13 @@ class _Joiner:
         if record == "case":
             if not isinstance(data.get("case_id"), str):
                 raise ValueError("a case record needs a case_id")
-            self.cases[data["case_id"]] = {k: data[k] for k in _CASE_FIELDS if k in data}
+            self.cases[data["case_id"]] = {k: data[k] for k in CASE_FIELDS if k in data}
             return None
         if record == "verdict":
             case = self.cases.get(data.get("case_id", ""))
             if case is None:
                 raise ValueError(f"verdict for case {data.get('case_id')!r}, which no earlier case record describes")
-            joined = {**_VERDICT_DEFAULTS, **self.run, **case, **data}
+            joined = {**VERDICT_DEFAULTS, **self.run, **case, **data}
             joined.pop("record")
             error = joined.get("error")
             if isinstance(error, dict) and "traceback_id" in error:
@@ -400,25 +294,43 @@ def read_verdicts(path: str | os.PathLike[str], problems: list[BadLine] | None =
                   index: FileIndex | None = None) -> Iterator[Verdict]:
     """The verdicts of a JSONL file (schema 1 or 2). Unreadable lines are appended to ``problems`` (or raise when
     it is None); what the other records say goes into ``index`` when given."""
-    joiner = _Joiner(FileIndex() if index is None else index)
-    with Path(path).open(encoding="utf-8", errors="replace") as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-                if not isinstance(data, dict):
-                    raise ValueError("not a JSON object")
-                verdict = joiner.feed(data)
-            except (ValueError, TypeError) as exc:
-                torn = "" if line.endswith("\n") else " (a torn last line: the writer was killed mid-line)"
-                bad = BadLine(str(path), number, f"{type(exc).__name__}: {exc}"[:200] + torn)
-                if problems is None:
-                    raise ValueError(f"{bad}; fix or delete that line") from exc
-                problems.append(bad)
-                continue
-            if verdict is not None:
-                yield verdict
+    return VerdictReader(path, index).read(problems)
+
+
+class VerdictReader:
+    """A verdict file read in steps: each ``read`` yields the verdicts of the lines appended since the last one
+    (a run reads its file once, then only what its flake re-runs appended)."""
+
+    def __init__(self, path: str | os.PathLike[str], index: FileIndex | None = None) -> None:
+        self.path = Path(path)
+        self._joiner = _Joiner(FileIndex() if index is None else index)
+        self._offset = 0
+        self._lines = 0
+
+    def read(self, problems: list[BadLine] | None = None) -> Iterator[Verdict]:
+        """The verdicts of the lines not read yet; see ``read_verdicts`` for ``problems``."""
+        with self.path.open("rb") as lines:
+            lines.seek(self._offset)
+            for raw in lines:
+                self._offset += len(raw)
+                self._lines += 1
+                line = raw.decode("utf-8", errors="replace")
+                if not line.strip():
+                    continue
+                try:
+                    data = json.loads(line)
+                    if not isinstance(data, dict):
+                        raise ValueError("not a JSON object")
+                    verdict = self._joiner.feed(data)
+                except (ValueError, TypeError) as exc:
+                    torn = "" if line.endswith("\n") else " (a torn last line: the writer was killed mid-line)"
+                    bad = BadLine(str(self.path), self._lines, f"{type(exc).__name__}: {exc}"[:200] + torn)
+                    if problems is None:
+                        raise ValueError(f"{bad}; fix or delete that line") from exc
+                    problems.append(bad)
+                    continue
+                if verdict is not None:
+                    yield verdict
 
 
 @dataclass(frozen=True)

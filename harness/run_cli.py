@@ -14,7 +14,6 @@ import json
 import os
 import sys
 from dataclasses import replace
-from collections.abc import Callable
 from pathlib import Path
 
 from typing import TYPE_CHECKING
@@ -25,12 +24,10 @@ from harness.datafile import DataFileError
 from harness.plan import Shard
 
 if TYPE_CHECKING:
-    from harness.judging import FileJudgement
+    from harness.judging import Judging
     from harness.matrix import Profile
     from harness.plan import Target
-
-    #: judges verdict files as ``python -m harness judge`` does, with this run's expectations and gate
-    Judge = Callable[[list[Path]], FileJudgement]
+    from harness.results import Verdict
 
 #: what a run needs to import; when one fails, that failure is the cell's verdict
 LIBRARIES = ("torch", "transformers", "peft", "peft.mapping", "peft.config")
@@ -89,7 +86,7 @@ def main(args: argparse.Namespace) -> int:
     if args.cell:
         os.environ["PEFT_COMPAT_CELL"] = args.cell
     from harness.findings.gate import baseline_ids
-    from harness.judging import expectations_for, judge_files
+    from harness.judging import Judging, expectations_for
     from harness.matrix import load_matrix
     from harness.versions import cell_name
 
@@ -104,9 +101,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
-    def judge(paths: list[Path]) -> FileJudgement:
-        return judge_files(paths, expectations, args.fail_on, baseline)
-
+    judging = Judging([out], expectations, args.fail_on, baseline)  # as `python -m harness judge OUT` does
     if args.max_examples is not None:
         profile = replace(profile, max_examples=args.max_examples)
     if args.timeout is not None:
@@ -119,11 +114,11 @@ def main(args: argparse.Namespace) -> int:
         for module in LIBRARIES:
             importlib.import_module(module)
     except Exception as exc:  # noqa: BLE001 - whatever importing the libraries raises is this cell's verdict
-        return _import_failed(exc, out, args.resume, judge)
-    return _run(args, profile, out, judge)
+        return _import_failed(exc, out, args.resume, judging)
+    return _run(args, profile, out, judging)
 
 
-def _run(args: argparse.Namespace, profile: Profile, out: Path, judge: Judge) -> int:
+def _run(args: argparse.Namespace, profile: Profile, out: Path, judging: Judging) -> int:
     from harness.judging import new_failure_cases, summary
     from harness.junit import write_junit
     from harness.oracles import select
@@ -132,6 +127,7 @@ def _run(args: argparse.Namespace, profile: Profile, out: Path, judge: Judge) ->
     from harness.quiet import quiet_libraries
     from harness.runner import Item, Supervisor
     from harness.versions import cell_name, installed
+    from harness.writer import VerdictWriter
 
     quiet_libraries()
     try:
@@ -159,25 +155,30 @@ def _run(args: argparse.Namespace, profile: Profile, out: Path, judge: Judge) ->
         print(f"picked {len(chosen)} of {len(found)} targets: {len(covered)} to cover code paths, the rest by hash · "
               f"coverage {kinds} · why each: {write_picks(out, picked)}", file=sys.stderr)
     items = [Item(case=p.case, pinned=True) for p in pinned] + [Item(target=t) for t in chosen]
-    Supervisor(out, args.jobs, profile, properties, args.seed, args.database, args.resume).run(items)
-    judged = judge([out])
-    # the examples of targets whose first case did not wrap go to targets that wrap: decided by the file's verdicts
-    # (never by timing), so a resumed run tops up exactly as an uninterrupted one
-    extra = top_up(chosen, [v for v in judged.ledger.verdicts if v.cell == cell], profile.max_examples)
-    if extra:
-        print(f"\ntop-up: {sum(n for _, n in extra)} example(s) of targets that do not wrap, spent on {len(extra)} "
-              "that do", file=sys.stderr)
-        again = [Item(target=t, top_up=n) for t, n in extra]
-        Supervisor(out, args.jobs, profile, properties, args.seed, args.database, resume=True).run(again)
-        judged = judge([out])
-    if judged.judgement.new_failures and args.flake_reruns > 0:
-        cases = new_failure_cases(judged, MAX_RERUN_CASES)
-        print(f"\nre-running {len(cases)} case(s), one per new-failure signature, {args.flake_reruns}× in fresh "
-              "processes, to tell regressions from flakes", file=sys.stderr)
-        for repetition in range(1, args.flake_reruns + 1):
-            reruns = [Item(case=c.case, pinned=c.pinned) for c in cases]
-            Supervisor(out, 1, profile, properties, args.seed, None, resume=True, repetition=repetition).run(reruns)
-        judged = judge([out])
+
+    def more(wraps: list[Verdict]) -> list[Item]:
+        # the examples of targets whose first case did not wrap go to targets that wrap: decided by the file's
+        # verdicts (never by timing), so a resumed run tops up exactly as an uninterrupted one
+        extra = top_up(chosen, wraps, profile.max_examples)
+        if extra:
+            print(f"top-up: {sum(n for _, n in extra)} example(s) of targets that do not wrap, spent on "
+                  f"{len(extra)} that do", file=sys.stderr)
+        return [Item(target=t, top_up=n) for t, n in extra]
+
+    with VerdictWriter(out, fresh=not args.resume) as writer:
+        if writer.torn_bytes:
+            print(f"{out}: cut a torn last line ({writer.torn_bytes} bytes, from a run killed mid-write); its "
+                  "verdict is judged again", file=sys.stderr)
+        Supervisor(writer, args.jobs, profile, properties, args.seed, args.database).run(items, follow_up=more)
+        judged = judging.judge()
+        if judged.judgement.new_failures and args.flake_reruns > 0:
+            cases = new_failure_cases(judged, MAX_RERUN_CASES)
+            print(f"\nre-running {len(cases)} case(s), one per new-failure signature, {args.flake_reruns}× in fresh "
+                  f"processes ({args.jobs} at a time), to tell regressions from flakes", file=sys.stderr)
+            for repetition in range(1, args.flake_reruns + 1):
+                reruns = [Item(case=c.case, pinned=c.pinned) for c in cases]
+                Supervisor(writer, args.jobs, profile, properties, args.seed, None, repetition=repetition).run(reruns)
+            judged = judging.judge()  # what the re-runs appended, added to the judgement above
     if args.junit:
         write_junit(list(judged.ledger.verdicts), args.junit, cell)
     print("\n".join(summary(judged)), file=sys.stderr)
@@ -192,11 +193,12 @@ def write_picks(out: Path, picked: dict[Target, str]) -> Path:
     return path
 
 
-def _import_failed(exc: Exception, out: Path, resume: bool, judge: Judge) -> int:
+def _import_failed(exc: Exception, out: Path, resume: bool, judging: Judging) -> int:
     """Record that this cell's libraries cannot be imported together (one ``import`` verdict), then judge."""
     from harness.judging import summary
     from harness.outcomes import error_info, signature
-    from harness.results import VerdictWriter, import_verdict
+    from harness.results import import_verdict
+    from harness.writer import VerdictWriter
 
     info = error_info(exc)
     verdict = import_verdict(info, signature(info))
@@ -204,6 +206,6 @@ def _import_failed(exc: Exception, out: Path, resume: bool, judge: Judge) -> int
         writer.write(verdict)
     print(f"cell {verdict.cell}: importing the libraries failed, so nothing can run here: {info.type}: "
           f"{info.message}", file=sys.stderr)
-    judged = judge([out])
+    judged = judging.judge()
     print("\n".join(summary(judged)), file=sys.stderr)
     return judged.exit_code

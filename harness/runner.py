@@ -14,23 +14,17 @@ import signal
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, TextIO
 
 from harness import zygote
 from harness.matrix import Profile
-from harness.plan import TOP_UP_SALT, Target, wrap_broken
-from harness.results import (
-    ErrorInfo,
-    Outcome,
-    Verdict,
-    VerdictWriter,
-    case_id,
-    case_verdict,
-    target_verdict,
-)
+from harness.plan import TOP_UP_SALT, Target, pinned_key, wrap_broken
+from harness.results import ErrorInfo, Outcome, Verdict, case_id, case_verdict, target_verdict
+from harness.schedule import LongestFirst
 from harness.versions import cell_name
+from harness.writer import VerdictWriter
 
 def hard_limit(step_timeout_s: float) -> float:
     """Seconds a step may run before the supervisor kills its worker: twice the in-process limit (which fires at
@@ -47,10 +41,6 @@ class Item:
     pinned: bool = False
     #: a target's top-up: this many examples (instead of the profile's), drawn from its top-up seed
     top_up: int = 0
-    #: case id → the steps (wrap, properties) the file already holds for it: only the rest is judged
-    done: dict[str, set[str]] = field(default_factory=dict)
-    #: case ids whose wrap verdict on file ends their target (``plan.wrap_broken``)
-    broken: set[str] = field(default_factory=set)
 
     @property
     def case_id(self) -> str:
@@ -58,22 +48,40 @@ class Item:
         return case_id(self.case) if self.case is not None else target_record_id(self.target)
 
     @property
+    def target_key(self) -> str:
+        """The key of the target this item explores, or that its one case belongs to."""
+        return self.target.key if self.target is not None else pinned_key(self.case or {})
+
+    @property
     def done_key(self) -> str:
         """What a ``done`` record of this target item names: its key, and whether it is the target's top-up."""
         assert self.target is not None
         return self.target.key + (TOP_UP_SALT if self.top_up else "")
 
-    def command(self, seed: int, budget: Profile, properties: list[str], database: str | None) -> dict[str, Any]:
-        done = {case: sorted(steps) for case, steps in self.done.items()}
+    def examples(self, budget: Profile) -> int:
+        """How many cases this item may judge."""
+        return 1 if self.target is None else self.top_up or budget.max_examples
+
+    def command(self, seed: int, budget: Profile, properties: list[str], database: str | None,
+                done: dict[str, set[str]], broken: set[str]) -> dict[str, Any]:
+        """The worker's command. ``done``: case id → the steps the file holds for it (only the rest is judged), of
+        this item's target; ``broken``: those of its case ids whose wrap verdict ends their target."""
         if self.target is not None:
             if self.top_up:
                 budget = replace(budget, max_examples=self.top_up)
             target_seed = self.target.seed(seed, TOP_UP_SALT if self.top_up else "")
             return {"kind": "target", "target": self.target.to_json(), "seed": target_seed,
-                    "budget": budget.__dict__, "properties": properties, "done": done,
-                    "broken": sorted(self.broken), "database": database}
+                    "budget": budget.__dict__, "properties": properties,
+                    "done": {case: sorted(steps) for case, steps in done.items()},
+                    "broken": sorted(broken & done.keys()), "database": database}
         return {"kind": "case", "case": self.case, "properties": properties, "timeout_s": budget.case_timeout_s,
-                "pinned": self.pinned, "done": done.get(self.case_id, [])}
+                "pinned": self.pinned, "done": sorted(done.get(self.case_id, ()))}
+
+
+def _cost_group(item: Item) -> tuple[str, str]:
+    """Items that cost alike per example (``harness.schedule``): those of one (task, method)."""
+    task, _, method = item.target_key.split(":")
+    return task, method
 
 
 def target_record_id(target: Target | None) -> str:
@@ -84,12 +92,16 @@ def target_record_id(target: Target | None) -> str:
 
 @dataclass
 class WorkerTimes:
-    """When one worker started, was ready and began its first case, and how long it held work items (monotonic
-    seconds): what ``harness bench`` reports."""
+    """When one worker was asked for, forked, ready, began its first case and exited, and how long it held work
+    items (monotonic seconds): what ``harness bench`` reports. ``repetition``: of the pass it served (1, 2, ...:
+    flake re-runs)."""
 
     spawned: float
+    repetition: int = 0
+    forked: float | None = None
     ready: float | None = None
     first_case: float | None = None
+    exited: float | None = None
     busy_s: float = 0.0
 
 
@@ -100,11 +112,12 @@ WORKER_TIMES: list[WorkerTimes] = []
 class Worker:
     """One worker process (forked warm by the zygote, see ``harness.zygote``) and what it is doing."""
 
-    def __init__(self) -> None:
-        self.times = WorkerTimes(time.monotonic())
+    def __init__(self, repetition: int = 0) -> None:
+        self.times = WorkerTimes(time.monotonic(), repetition)
         WORKER_TIMES.append(self.times)
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "PEFT_COMPAT_CELL": cell_name(), "OMP_NUM_THREADS": "1"}
         self.process, self.commands, self.events = zygote.shared().spawn(env)
+        self.times.forked = time.monotonic()
         self.buffer = ""
         self.item: Item | None = None
         self.sent = 0.0
@@ -140,11 +153,19 @@ class Worker:
             elif event["event"] == "done":
                 self.times.busy_s += now - self.sent
 
+    def verdict(self, data: dict[str, Any]) -> Verdict:
+        """A verdict event's verdict; one of a case comes without the case (``worker.case_event``), which the
+        case event before it carried."""
+        if "case" not in data and self.case is not None:
+            data = {**data, "case": self.case}
+        return Verdict.from_json(data)
+
     def kill(self) -> None:
         if self.item is not None:  # killed mid-item: it was busy until now
             self.times.busy_s += time.monotonic() - self.sent
         self.process.kill()
         self.process.wait()
+        self.times.exited = time.monotonic()
         self.events.close()
         try:
             self.commands.close()
@@ -194,29 +215,41 @@ def _clock(seconds: float) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
-class Supervisor:
-    """Runs items in worker processes and writes their verdicts to ``out``. With ``resume``, the file's verdicts
-    stand: a torn tail is cut back, and only the (case, step) judgements it lacks are run. ``repetition`` marks
-    every verdict written (0: first judgements; 1, 2, ...: flake re-runs of the same cases)."""
+#: items a run adds once its items so far have settled which targets wrap: given the cell's first wrap verdicts
+#: (the run's top-up, ``plan.top_up``)
+FollowUp = Callable[[list[Verdict]], list[Item]]
 
-    def __init__(self, out: Path, jobs: int, budget: Profile, properties: list[str], seed: int,
-                 database: str | None, resume: bool, stream: TextIO = sys.stderr, repetition: int = 0) -> None:
-        self.out, self.jobs, self.budget, self.properties = out, max(1, jobs), budget, properties
+
+class Supervisor:
+    """Runs items in worker processes and writes their verdicts through ``writer``, which may hold verdicts
+    already (a resumed file, an earlier pass): those stand, and only the (case, step) judgements the file lacks
+    are run. ``repetition`` marks every verdict written (0: first judgements; 1, 2, ...: flake re-runs of the same
+    cases). The caller closes the writer."""
+
+    def __init__(self, writer: VerdictWriter, jobs: int, budget: Profile, properties: list[str], seed: int,
+                 database: str | None, stream: TextIO = sys.stderr, repetition: int = 0) -> None:
+        self.writer, self.jobs, self.budget, self.properties = writer, max(1, jobs), budget, properties
         self.seed, self.database, self.repetition = seed, database, repetition
-        self.writer = VerdictWriter(out, fresh=not resume)
-        if self.writer.torn_bytes:
-            print(f"{out}: cut a torn last line ({self.writer.torn_bytes} bytes, from a run killed mid-write); "
-                  "its verdict is judged again", file=stream)
         self.stream = stream
-        cell = cell_name()
-        self.done: dict[str, set[str]] = {}
-        for judged_cell, case, step, repetition in self.writer.judged:
-            if judged_cell == cell and repetition == self.repetition:
-                self.done.setdefault(case, set()).add(step)
-        self.broken = {v.case_id for v in self.writer.wraps if v.cell == cell and wrap_broken(v)}
+        self.cell = cell_name()
+        #: case id → steps on file for this cell and repetition (the writer keeps it current)
+        self.done = writer.judged(self.cell, repetition)
+        self.broken: set[str] = set()
+        #: targets with a first case that wrapped (``plan.top_up``'s receivers)
+        self.wrapped: set[str] = set()
+        for verdict in writer.wraps:
+            self._wrap_seen(verdict)
+
+    def _wrap_seen(self, verdict: Verdict) -> None:
+        if verdict.cell != self.cell or verdict.property != "wrap" or verdict.repetition:
+            return
+        if wrap_broken(verdict):
+            self.broken.add(verdict.case_id)
+        elif verdict.outcome == "pass" and verdict.kind == "generated":
+            self.wrapped.add(verdict.target_key)
 
     def _complete(self, item: Item) -> bool:
-        return self.repetition == 0 and (cell_name(), item.done_key) in self.writer.done
+        return self.repetition == 0 and (self.cell, item.done_key) in self.writer.done
 
     def _pending(self, items: list[Item]) -> list[Item]:
         """``items`` less what the file already holds: complete cases, targets the file marks done and targets
@@ -228,29 +261,44 @@ class Supervisor:
                 continue
             if item.target is not None and (item.case_id in self.done or self._complete(item)):
                 continue
-            item.done, item.broken = self.done, self.broken
             pending.append(item)
         return pending
 
-    def run(self, items: list[Item]) -> None:
-        """Run every item, writing each verdict to the output file as it arrives (``judging`` reads them back)."""
-        queue = self._pending(items)
-        skipped = len(items) - len(queue)
+    def _command(self, item: Item) -> dict[str, Any]:
+        cases = self.writer.targets.get(item.target_key, set()) if item.target is not None else {item.case_id}
+        own = {case: self.done[case] for case in cases if case in self.done}
+        return item.command(self.seed, self.budget, self.properties, self.database, own, self.broken)
+
+    def run(self, items: list[Item], follow_up: FollowUp | None = None) -> None:
+        """Run every item, longest expected first (``harness.schedule``), writing each verdict as it arrives.
+        ``follow_up`` is asked once, as soon as every item has started and every target still running has wrapped
+        (so that no verdict still to come can change which targets wrap); its items join the queue."""
+        pending = self._pending(items)
+        skipped = len(items) - len(pending)
         if skipped:
-            print(f"resuming {self.out}: {skipped} of {len(items)} item(s) are complete there", file=self.stream)
+            print(f"resuming {self.writer.path}: {skipped} of {len(items)} item(s) are complete there",
+                  file=self.stream)
+        queue = LongestFirst(pending, group=_cost_group, examples=lambda i: i.examples(self.budget))
         progress = Progress(len(queue), self.stream)
         workers: list[Worker] = []
         selector = selectors.DefaultSelector()
         try:
-            while queue or any(w.item for w in workers):
+            while True:
+                if follow_up is not None and self._settled(queue, workers):
+                    more = self._pending(follow_up([v for v in self.writer.wraps if v.cell == self.cell]))
+                    follow_up = None
+                    queue.push(more)
+                    progress.total_items += len(more)
+                if not (queue or any(w.item for w in workers)):
+                    break
                 while queue and len([w for w in workers if w.item]) < self.jobs:
                     idle = next((w for w in workers if not w.item), None)
                     if idle is None:
-                        idle = Worker()
+                        idle = Worker(self.repetition)
                         workers.append(idle)
                         selector.register(idle.events, selectors.EVENT_READ, idle)
-                    item = queue.pop(0)
-                    idle.send(item, item.command(self.seed, self.budget, self.properties, self.database))
+                    item = queue.pop()
+                    idle.send(item, self._command(item))
                 for key, _ in selector.select(timeout=0.5):
                     worker: Worker = key.data
                     events = worker.read_events()
@@ -261,7 +309,7 @@ class Supervisor:
                         worker.kill()
                         continue
                     for event in events:
-                        self._handle(worker, event, progress)
+                        self._handle(worker, event, queue, progress)
                 for worker in [w for w in workers if w.item and self._overran(w)]:
                     selector.unregister(worker.events)
                     workers.remove(worker)
@@ -273,8 +321,12 @@ class Supervisor:
         finally:
             for worker in workers:
                 worker.kill()
-            self.writer.close()
         progress.show(force=True)
+
+    def _settled(self, queue: LongestFirst[Item], workers: list[Worker]) -> bool:
+        """Every item has started, and every target item still running has a case that wrapped."""
+        running = [w.item.target.key for w in workers if w.item is not None and w.item.target is not None]
+        return not queue and all(key in self.wrapped for key in running)
 
     @staticmethod
     def _item_verdict(item: Item, outcome: Outcome, what: str) -> Verdict:
@@ -287,7 +339,7 @@ class Supervisor:
     def _overran(self, worker: Worker) -> bool:
         return bool(worker.step) and time.monotonic() - worker.step_started > hard_limit(self.budget.case_timeout_s)
 
-    def _handle(self, worker: Worker, event: dict[str, Any], progress: Progress) -> None:
+    def _handle(self, worker: Worker, event: dict[str, Any], queue: LongestFirst[Item], progress: Progress) -> None:
         kind = event["event"]
         if kind == "case":
             worker.case, worker.case_id, worker.done_steps = event["case"], event["case_id"], set()
@@ -295,14 +347,16 @@ class Supervisor:
         elif kind == "property":
             worker.step, worker.step_started = event["name"], time.monotonic()
         elif kind == "verdict":
-            verdict = Verdict.from_json(event["verdict"])
+            verdict = worker.verdict(event["verdict"])
             worker.done_steps.add(verdict.property)
             if verdict.property == worker.step:
                 worker.step = ""  # idle until the next step starts: drawing the next case is not a hang
             self._record(verdict, progress)
         elif kind == "done":
-            if worker.item is not None and worker.item.target is not None and self.repetition == 0:
-                self.writer.mark_done(cell_name(), worker.item.done_key)
+            if worker.item is not None:
+                if worker.item.target is not None and self.repetition == 0:
+                    self.writer.mark_done(self.cell, worker.item.done_key)
+                queue.finished(worker.item, time.monotonic() - worker.sent)
             worker.item, worker.step, worker.case = None, "", None
             progress.items_done += 1
 
@@ -310,8 +364,10 @@ class Supervisor:
         verdict = replace(verdict, repetition=self.repetition)
         if self.writer.write(verdict):
             progress.outcomes[verdict.outcome] += 1
+            self._wrap_seen(verdict)
 
-    def _lost(self, worker: Worker, what: str, outcome: Outcome, queue: list[Item], progress: Progress) -> None:
+    def _lost(self, worker: Worker, what: str, outcome: Outcome, queue: LongestFirst[Item],
+              progress: Progress) -> None:
         """Record the step in flight on a worker that died or was killed, skip the rest of its case, and requeue
         the rest of its target."""
         item = worker.item
@@ -323,8 +379,9 @@ class Supervisor:
             return
         case = worker.case
         error = ErrorInfo(type="WorkerDied" if outcome == "crash" else "HardTimeout", message=what)
+        judged = self.done.get(worker.case_id, set())
         for step in ["wrap", *self.properties]:
-            if step in worker.done_steps or step in item.done.get(worker.case_id, ()):
+            if step in worker.done_steps or step in judged:
                 continue
             in_flight = step == worker.step
             if in_flight:
@@ -333,8 +390,7 @@ class Supervisor:
                 verdict = case_verdict(case, step, "skip", pinned=item.pinned,
                                        reason=f"{worker.step} ended the worker earlier in this case")
             self._record(verdict, progress)
-        item.done = {**item.done, worker.case_id: {"wrap", *self.properties}}
         if item.target is not None:
-            queue.insert(0, item)  # carry on with the rest of the target in a fresh worker
+            queue.again(item)  # carry on with the rest of the target in a fresh worker: its case is on file now
         else:
             progress.items_done += 1

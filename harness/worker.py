@@ -12,6 +12,7 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TextIO
 
 from harness.archs.strategies import Unbuildable
@@ -22,7 +23,26 @@ from harness.matrix import Profile
 from harness.plan import Target, wrap_broken
 from harness.results import BAD_OUTCOMES, Verdict, target_verdict
 
-Emit = Callable[[dict[str, Any]], None]
+
+
+class Events:
+    """The event stream to the supervisor. ``emit`` sends an event at once; ``hold`` writes one that may wait for
+    the next (a verdict, when the next step's announcement follows at once): they go in one write, one wake-up of
+    the supervisor instead of two. Every announcement, and the end of every case, sends what is held."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def hold(self, event: dict[str, Any]) -> None:
+        self.stream.write(json.dumps(event, default=str) + "\n")
+
+    def emit(self, event: dict[str, Any]) -> None:
+        self.hold(event)
+        self.flush()
+
+    def flush(self) -> None:
+        self.stream.flush()
+
 
 #: fault injection for the harness's own tests: a folder holding files named ``<fault>@<property>``; the first
 #: worker to start that property deletes the file and commits the fault (once per file, across processes)
@@ -46,9 +66,9 @@ def _inject_fault(step: str) -> None:
             time.sleep(60)
 
 
-def _starting(emit: Emit) -> Callable[[str], None]:
+def _starting(events: Events) -> Callable[[str], None]:
     def announce(step: str) -> None:
-        emit({"event": "property", "name": step})
+        events.emit({"event": "property", "name": step})
         _inject_fault(step)
 
     return announce
@@ -64,7 +84,7 @@ class _WrapBroken(Exception):
 
 def run_target(target: Target, seed: int, budget: Profile, properties: list[str], done: dict[str, set[str]],
                broken: set[str],
-               database: str | None, emit: Emit) -> None:
+               database: str | None, events: Events) -> None:
     """Draw up to ``budget.max_examples`` cases for ``target`` through hypothesis and judge each; of a case that
     ``done`` lists, only the steps it lacks. When the first case does not wrap (``plan.wrap_broken``; ``broken``:
     case ids whose wrap verdict on file says so), the target ends there."""
@@ -75,12 +95,12 @@ def run_target(target: Target, seed: int, budget: Profile, properties: list[str]
 
     if target.refused:
         verdict = target_verdict(target.to_json(), "unsupported", target.refused)
-        emit({"event": "verdict", "verdict": verdict.to_json()})
+        events.emit({"event": "verdict", "verdict": verdict.to_json()})
         return
     try:
         strategy = case_strategy(target.task, target.arch, target.method, seed)
     except Unbuildable as exc:
-        emit({"event": "verdict", "verdict": target_verdict(target.to_json(), "skip", f"zoo: {exc}").to_json()})
+        events.emit({"event": "verdict", "verdict": target_verdict(target.to_json(), "skip", f"zoo: {exc}").to_json()})
         return
     props = select(properties)
     failing = {"found": False}
@@ -105,12 +125,13 @@ def run_target(target: Target, seed: int, budget: Profile, properties: list[str]
         if failing["found"] and not final:
             verdicts = list(run_case(case, props, budget.case_timeout_s))  # a shrink step: not recorded
         else:
-            emit({"event": "case", "case_id": case.id, "case": case.to_json()})
+            events.emit({"event": "case", "case_id": case.id, "case": case.to_json()})
             verdicts = []
             for verdict in run_case(case, [p for p in props if p.name not in judged], budget.case_timeout_s,
-                                    judge_wrap="wrap" not in judged, starting=_starting(emit)):
+                                    judge_wrap="wrap" not in judged, starting=_starting(events)):
                 verdicts.append(verdict)
-                emit({"event": "verdict", "verdict": verdict.to_json()})
+                events.hold(case_verdict_event(verdict))
+            events.flush()
             ending["cases"] += 1
             end_if_broken(case, ending["cases"] == 1, verdicts)
         if budget.shrink and any(v.outcome in BAD_OUTCOMES for v in verdicts):
@@ -129,42 +150,54 @@ def run_target(target: Target, seed: int, budget: Profile, properties: list[str]
         pass
     except Exception as exc:  # noqa: BLE001 - drawing a case failed: a zoo gap of this version, reported as data
         reason = f"zoo: could not draw a case ({type(exc).__name__}: {exc})".splitlines()[0][:300]
-        emit({"event": "verdict", "verdict": target_verdict(target.to_json(), "skip", reason).to_json()})
+        events.emit({"event": "verdict", "verdict": target_verdict(target.to_json(), "skip", reason).to_json()})
 
 
 def run_single(case_json: dict[str, Any], properties: list[str], timeout_s: float, pinned: bool,
-               done: list[str], emit: Emit) -> None:
+               done: list[str], events: Events) -> None:
     case = Case.from_json(case_json)
-    emit({"event": "case", "case_id": case.id, "case": case.to_json()})
+    events.emit({"event": "case", "case_id": case.id, "case": case.to_json()})
     for verdict in run_case(case, [p for p in select(properties) if p.name not in done], timeout_s, pinned=pinned,
-                            judge_wrap="wrap" not in done, starting=_starting(emit)):
-        emit({"event": "verdict", "verdict": verdict.to_json()})
+                            judge_wrap="wrap" not in done, starting=_starting(events)):
+        events.hold(case_verdict_event(verdict))
+    events.flush()
+
+
+def case_verdict_event(verdict: Verdict) -> dict[str, Any]:
+    """A case's verdict as an event, without the case: the case event before it carried that once (the supervisor
+    joins them, ``runner.Worker.verdict``)."""
+    data = replace(verdict, case={}).to_json()
+    del data["case"]
+    return {"event": "verdict", "verdict": data}
 
 
 def warm_up() -> None:
     """Import what the libraries otherwise import lazily mid-case: a time limit firing inside an import leaves a
-    half-initialised module behind (seen: ``torch._dynamo`` without ``decorators``) and poisons later cases."""
+    half-initialised module behind (seen: ``torch._dynamo`` without ``decorators``) and poisons later cases. Then
+    run one trivial hypothesis test, so that hypothesis's once-per-process set-up (a full garbage collection when
+    it first registers its random generator, lazy imports) is done before the zygote forks, not in every worker."""
     import importlib
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
 
     for name in ("torch._dynamo", "transformers.generation", "transformers.cache_utils", "peft"):
         importlib.import_module(name)
+    settings(max_examples=1, database=None)(given(st.none())(lambda _: None))()
 
 
-def serve(commands: TextIO, events: TextIO) -> None:
-    """Run each command read from ``commands`` until it ends, writing events to ``events``. The process is warm
+def serve(commands: TextIO, stream: TextIO) -> None:
+    """Run each command read from ``commands`` until it ends, writing events to ``stream``. The process is warm
     already (``harness.zygote`` forked it after ``warm_up``)."""
-
-    def emit(event: dict[str, Any]) -> None:
-        events.write(json.dumps(event, default=str) + "\n")
-
-    emit({"event": "ready"})
+    events = Events(stream)
+    events.emit({"event": "ready"})
     for line in commands:
         command = json.loads(line)
         if command["kind"] == "target":
             done = {case: set(steps) for case, steps in command["done"].items()}
             run_target(Target(**command["target"]), command["seed"], Profile(**command["budget"]),
-                       command["properties"], done, set(command["broken"]), command.get("database"), emit)
+                       command["properties"], done, set(command["broken"]), command.get("database"), events)
         else:
             run_single(command["case"], command["properties"], command["timeout_s"], command["pinned"],
-                       command["done"], emit)
-        emit({"event": "done"})
+                       command["done"], events)
+        events.emit({"event": "done"})

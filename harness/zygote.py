@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import gc
 import json
 import os
 import signal
@@ -165,7 +166,7 @@ def _serve_worker(request: dict[str, Any], fds: list[int], supervisor: int) -> N
 
     commands_fd, events_fd = fds
     with os.fdopen(commands_fd, "r", encoding="utf-8") as commands, \
-            os.fdopen(events_fd, "w", buffering=1, encoding="utf-8") as events:
+            os.fdopen(events_fd, "w", encoding="utf-8") as events:  # worker.Events says when to flush
         serve(commands, events)
 
 
@@ -203,6 +204,8 @@ def main() -> None:
 
     quiet_libraries()
     warm_up()
+    gc.collect()
+    gc.freeze()  # what the imports made is never garbage: no worker's collections walk it (nor copy its pages)
     channel = socket.socket(fileno=channel_fd)
     while True:
         message, fds, _, _ = socket.recv_fds(channel, _MESSAGE_BYTES, 2)

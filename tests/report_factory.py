@@ -94,3 +94,11 @@ def report_cli(*argv: str | Path) -> int:
     parser = argparse.ArgumentParser()
     cli.configure(parser)
     return cli.main(parser.parse_args([str(a) for a in argv]))
+
+
+if __name__ == "__main__":  # the synthetic nightly the report's sizes are measured on (README, "report")
+    import sys
+
+    count, out = int(sys.argv[1]), Path(sys.argv[2])
+    write(out, run(count))
+    print(f"{count:,} verdicts -> {out} ({out.stat().st_size / 1e6:.0f} MB)")

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from harness.quiet import capture_deprecations, removal
 from harness.report import deprecations
 from harness.findings.build import group
-from harness.results import Deprecation, VerdictWriter, read_verdicts
+from harness.results import Deprecation, read_verdicts
+from harness.writer import VerdictWriter
 from report_factory import report_cli, verdict, write
 
 

@@ -379,7 +379,7 @@ def test_a_cell_verifies_new_findings_unless_told_otherwise_and_the_rest_reaches
 def test_findings_lists_a_kind_on_demand_and_expect_refuses_a_deprecation(tmp_path: Path,
                                                                           capsys: pytest.CaptureFixture[str]) -> None:
     from harness.cli import main
-    from harness.results import VerdictWriter
+    from harness.writer import VerdictWriter
 
     path = tmp_path / "tf4.45.jsonl"
     with VerdictWriter(path) as writer:

@@ -13,7 +13,8 @@ import pytest
 
 from harness import cli
 from harness.nightly_cli import Job, _fresh, _report, schedule
-from harness.results import Verdict, VerdictWriter
+from harness.results import Verdict
+from harness.writer import VerdictWriter
 
 
 def _job(tmp_path: Path, name: str, seconds: float, code: int = 0) -> Job:

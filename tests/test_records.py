@@ -17,11 +17,11 @@ from harness.results import (
     Deprecation,
     ErrorInfo,
     Verdict,
-    VerdictWriter,
+    VerdictReader,
     ledger,
     read_verdicts,
-    repair_tail,
 )
+from harness.writer import VerdictWriter, repair_tail
 
 TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
 errors = st.builds(ErrorInfo, TEXT, TEXT, TEXT, TEXT)
@@ -140,3 +140,35 @@ def test_the_ledger_counts_each_case_and_property_once_and_flags_disagreeing_rer
         outcomes.setdefault(v.key, set()).add(v.outcome)
     assert book.flaky == {k for k, seen in outcomes.items() if len(seen) > 1}
     assert {v.key for v in book.steady} == set(first_of) - book.flaky
+
+
+@SETTINGS
+@given(st.lists(verdicts(), max_size=25), st.lists(st.integers(0, 25), max_size=3))
+def test_a_file_read_in_steps_reads_as_a_whole(tmp_path: Path, drawn: list[Verdict], cuts: list[int]) -> None:
+    """A reader that reads, then reads what was appended since (as a run judges its re-runs), sees what one read
+    of the finished file sees."""
+    path = tmp_path / "v.jsonl"
+    expected = _unique(drawn)
+    reader = VerdictReader(path)
+    seen: list[Verdict] = []
+    with VerdictWriter(path, fresh=True) as writer:
+        start = 0
+        for end in [*sorted(cuts), len(expected)]:
+            for v in expected[start:end]:
+                writer.write(v)
+            start = max(start, end)
+            seen += reader.read()
+    assert seen == list(read_verdicts(path)) == expected
+
+
+@SETTINGS
+@given(st.lists(verdicts(), max_size=25))
+def test_what_a_writer_knows_after_writing_is_what_a_resume_reads(tmp_path: Path, drawn: list[Verdict]) -> None:
+    """One writer serves a whole run, so what it keeps must stay what reading the file would tell it."""
+    path = tmp_path / "v.jsonl"
+    with VerdictWriter(path, fresh=True) as writer:
+        for v in _unique(drawn):
+            writer.write(v)
+    with VerdictWriter(path) as resumed:
+        assert (resumed.steps, resumed.targets, resumed.wraps) == (writer.steps, writer.targets, writer.wraps)
+        assert resumed.wraps == [v for v in read_verdicts(path) if v.property == "wrap" and not v.repetition]

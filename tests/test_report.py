@@ -7,6 +7,7 @@ import dataclasses
 import json
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -24,6 +25,7 @@ from harness.report import compat, diff, html, markdown, model
 from harness.results import BAD_OUTCOMES, OUTCOMES, ErrorInfo, Verdict, ledger
 
 SCHEMA = jsonschema.Draft202012Validator(json.loads(compat.SCHEMA_FILE.read_text()))
+DETAILS_SCHEMA = jsonschema.Draft202012Validator(json.loads(compat.DETAILS_SCHEMA_FILE.read_text()))
 
 
 @st.composite
@@ -87,8 +89,36 @@ def test_compat_json_follows_its_schema_and_is_read_back_as_a_baseline(now: list
     report = model.build(now)
     data = compat.to_json(report, diff.compare(report.statuses(), model.build(before).statuses(), "b"), "now")
     SCHEMA.validate(data)
+    DETAILS_SCHEMA.validate(compat.details_json(report, "now"))
     path = tmp_path_factory.mktemp("compat") / "compat.json"
     path.write_text(json.dumps(data))
+    assert compat.read_baseline(path) == report.statuses()
+
+
+@settings(max_examples=100, deadline=None)
+@given(verdict_sets())
+def test_compat_json_has_a_row_per_target_and_case_detail_only_where_a_property_is_bad(
+        verdicts: list[Verdict]) -> None:
+    """However many cases and verdicts a target has, it is one row; per-case detail only for its bad or flaky
+    properties; the details file has every (target, property)."""
+    report = model.build(verdicts)
+    data = compat.to_json(report, None, "now")
+    assert [(t["cell"], t["arch"], t["task"], t["method"]) for t in data["targets"]] == sorted(
+        {key[:4] for key in report.targets})
+    for row in data["targets"]:
+        statuses = dict(zip(data["properties"], row["statuses"], strict=True))
+        assert set(row.get("bad", {})) == {p for p, status in statuses.items()
+                                           if status in (*BAD_OUTCOMES, model.FLAKY)}
+        assert row["status"] == model.worst(s for s in statuses.values() if s)
+    assert len(compat.details_json(report, "now")["targets"]) == len(report.targets)
+
+
+def test_a_schema_1_baseline_is_still_read(tmp_path: Path) -> None:
+    """The compat.json of a run before schema 2 (one row per (target, property)) diffs as it did."""
+    report = model.build(run(300, seed=3))
+    old = {"schema": 1, "targets": [{**key._asdict(), "status": status} for key, status in report.statuses().items()]}
+    path = tmp_path / "compat.json"
+    path.write_text(json.dumps(old))
     assert compat.read_baseline(path) == report.statuses()
 
 
@@ -147,6 +177,7 @@ def test_a_markdown_link_target_cannot_end_the_link_or_the_column() -> None:
 
 def test_the_schema_is_valid_and_names_the_outcomes_statuses_and_categories_the_code_uses() -> None:
     jsonschema.Draft202012Validator.check_schema(SCHEMA.schema)
+    jsonschema.Draft202012Validator.check_schema(DETAILS_SCHEMA.schema)
     schema = SCHEMA.schema
     assert schema["properties"]["schema"]["const"] == compat.SCHEMA
     assert schema["$defs"]["counts"]["propertyNames"]["enum"] == list(OUTCOMES)
@@ -244,7 +275,10 @@ def test_unreadable_lines_are_reported_by_file_and_line_and_the_rest_is_built(
     assert "7 unreadable line(s) were skipped" in (tmp_path / "out/summary.md").read_text()
 
 
-@pytest.mark.parametrize("content", ["not json", '{"schema": 2, "targets": []}', '{"schema": 1, "targets": [{}]}'])
+@pytest.mark.parametrize("content", [
+    "not json", '{"schema": 3, "targets": []}', '{"schema": 1, "targets": [{}]}', '{"schema": 2, "targets": []}',
+    '{"schema": 2, "properties": ["p"], "targets": [{"cell": "c", "arch": "a", "task": "t", "method": "m", '
+    '"statuses": []}]}'])
 def test_an_unusable_baseline_still_builds_the_report_and_says_why(tmp_path: Path, content: str,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     baseline = tmp_path / "old.json"
@@ -317,3 +351,20 @@ def test_the_report_command_is_registered() -> None:
     from harness.cli import COMMANDS
 
     assert COMMANDS["report"][0] == "harness.report.cli"
+
+
+NODE = shutil.which("node")
+
+
+@pytest.mark.skipif(NODE is None, reason="no node on PATH")
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.text(max_size=12) | st.sampled_from(HOSTILE), min_size=1, max_size=20))
+def test_the_page_quotes_a_repro_command_as_the_report_does(words: list[str]) -> None:
+    """The page writes failing cases' repro commands from their ids (its data holds ids, not commands): its quoting
+    must be ``shlex.quote``'s, or a copied command breaks on a hostile cell name."""
+    script = (html.HERE / "report.js").read_text(encoding="utf-8")
+    quote = re.search(r"  function quote\(word\) \{.*?\n  \}", script, re.DOTALL)
+    assert quote is not None, "report.js has no quote function"
+    program = quote.group(0) + "\nconsole.log(JSON.stringify(JSON.parse(process.argv[1]).map(quote)));"
+    out = subprocess.run([NODE, "-e", program, json.dumps(words)], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == [shlex.quote(w) for w in words]

@@ -14,7 +14,8 @@ import pytest
 from harness.datafile import DataFileError
 from harness.matrix import DEFAULT_PATH, load_matrix
 from harness.pinned import load_pinned
-from harness.results import Verdict, VerdictWriter, read_verdicts
+from harness.results import Verdict, read_verdicts
+from harness.writer import VerdictWriter
 
 #: runs the harness's command line in a fresh interpreter and says its exit status and whether torch got imported
 PROBE = """

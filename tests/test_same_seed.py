@@ -21,6 +21,7 @@ from harness.oracles import PROPERTIES
 from harness.results import read_verdicts
 from harness.runner import Item, Supervisor
 from harness.versions import installed
+from harness.writer import VerdictWriter
 
 RECORDED = Path(__file__).parent / "data" / "same_seed"
 
@@ -38,9 +39,10 @@ def _recorded() -> dict[str, Any]:
 def test_recorded_cases_get_the_recorded_verdicts(tmp_path: Path) -> None:
     recorded = _recorded()
     out = tmp_path / "v.jsonl"
-    supervisor = Supervisor(out, 2, load_matrix().profile("default"), list(PROPERTIES), 7, None, resume=False,
-                            stream=io.StringIO())
-    supervisor.run([Item(case=case) for case in recorded["cases"]])
+    with VerdictWriter(out, fresh=True) as writer:
+        supervisor = Supervisor(writer, 2, load_matrix().profile("default"), list(PROPERTIES), 7, None,
+                                stream=io.StringIO())
+        supervisor.run([Item(case=case) for case in recorded["cases"]])
     got = sorted([v.case_id, v.property, v.outcome, v.signature] for v in read_verdicts(out))
     assert len(got) == len(recorded["verdicts"]) > 100
     assert got == recorded["verdicts"]

@@ -17,7 +17,8 @@ from harness.cli import main
 from harness.execute import run_case
 from harness.junit import write_junit
 from harness.oracles import select
-from harness.results import BAD_OUTCOMES, OUTCOMES, Verdict, VerdictWriter
+from harness.results import BAD_OUTCOMES, OUTCOMES, Verdict
+from harness.writer import VerdictWriter
 from report_factory import verdict
 from test_oracles import ADAPTION, TIMEOUT_S
 

@@ -45,3 +45,18 @@ def test_spare_examples_go_to_targets_that_wrapped_all_of_them_stably(run: tuple
     if extra:
         assert max(n for _, n in extra) - min(n for _, n in extra) <= 1
     assert top_up(targets, list(reversed(verdicts)), examples) == extra
+
+
+@given(_runs(), st.data())
+def test_the_top_up_is_known_once_every_target_still_running_has_wrapped(run: tuple[list[Target], list[Verdict],
+                                                                                  int], data: st.DataObject) -> None:
+    """What lets the supervisor ask for the top-up before its pass ends: stop any target after a case that wrapped
+    (it is still running) or let it finish; the verdicts so far give the top-up all of them give."""
+    targets, verdicts, examples = run
+    so_far = []
+    for t in targets:
+        mine = [v for v in verdicts if v.arch == t.arch]
+        wrapped_at = [i for i, v in enumerate(mine) if v.outcome == "pass"]
+        stop = data.draw(st.sampled_from([len(mine)] + [i + 1 for i in wrapped_at]), label=f"stop {t.arch}")
+        so_far += mine[:stop]
+    assert top_up(targets, so_far, examples) == top_up(targets, verdicts, examples)

@@ -1,5 +1,6 @@
 """Build the compatibility report from verdict files: index.html (open it in a browser), summary.md (for a CI step
-summary or a PR comment) and compat.json (machine-readable; the next run's --baseline).
+summary or a PR comment), compat.json (machine-readable, aggregated per target and finding; the next run's
+--baseline) and compat.details.json (what compat.json aggregates away: per (target, property) and whole findings).
 
 Exit status: 0 when every input line was read; 1 when the report was written but lines, files or the baseline
 could not be read (stderr and the report say which); 2 when no report could be written.
@@ -27,7 +28,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", metavar="VERDICTS",
                         help="verdict files (reports/raw/<cell>.jsonl) or directories holding them")
     parser.add_argument("--out", type=Path, default=Path("reports"),
-                        help="directory for index.html, summary.md and compat.json (default: reports)")
+                        help="directory for index.html, summary.md, compat.json and compat.details.json "
+                             "(default: reports)")
     parser.add_argument("--baseline", type=Path, metavar="COMPAT_JSON",
                         help="compat.json of an earlier run: show new failures, fixes and coverage changes")
     parser.add_argument("--expectations", type=Path, metavar="YAML",
@@ -59,8 +61,8 @@ def main(args: argparse.Namespace) -> int:
     outputs = {
         "index.html": html.render(report, diff, baseline_problem, generated, breaks_next=notices),
         "summary.md": "\n".join([markdown.render(report, diff, baseline_problem), *deprecations.markdown(notices)]),
-        "compat.json": json.dumps(compat.to_json(report, diff, generated), separators=(",", ":"),
-                                  ensure_ascii=False) + "\n",
+        "compat.json": _compact(compat.to_json(report, diff, generated)),
+        compat.DETAILS: _compact(compat.details_json(report, generated)),
     }
     try:
         args.out.mkdir(parents=True, exist_ok=True)
@@ -98,6 +100,10 @@ def _warn(report: model.Report, baseline_problem: str, expectations_problem: str
         print(f"warning: no verdicts in {', '.join(report.inputs) or 'the inputs'}: did the matrix run?",
               file=sys.stderr)
     return 1 if problems else 0
+
+
+def _compact(data: object) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 
 def _write(path: Path, content: str) -> None:

@@ -98,7 +98,8 @@ def finding_grid(report: Report, finding: Finding) -> list[tuple[str, list[list[
 
 def _page_data(report: Report, names: dict[str, list[str]], index: dict[str, dict[str, int]],
                signatures: list[model.Signature]) -> dict[str, Any]:
-    """What the script needs for the grid and the drill-down, as index arrays (a few bytes per target)."""
+    """What the script needs for the grid and the drill-down, as index arrays (a few bytes per target; failing
+    cases by id, the script writes their repro commands)."""
     sig_index = {s.text: i for i, s in enumerate(signatures)}
     squares = report.cell_squares()
     return {
@@ -112,10 +113,16 @@ def _page_data(report: Report, names: dict[str, list[str]], index: dict[str, dic
         "tf": sorted({tf for tf, _ in squares.values()}, key=model.version_order),
         "peft": sorted({peft for _, peft in squares.values()}, key=model.version_order),
         "sigs": [[s.anchor, clip(s.text, HEADLINE)] for s in signatures],
-        "targets": [
-            [*(index[part][value] for part, value in zip(Key._fields, key, strict=True)), STATUSES.index(target.status),
-             [target.counts[o] for o in OUTCOMES], [sig_index[text] for text, _ in target.signatures.most_common()],
-             [repro(key.cell, case) for case in target.bad_cases()]]
-            for key, target in sorted(report.targets.items())
-        ],
+        "targets": [_trimmed([*(index[part][value] for part, value in zip(Key._fields, key, strict=True)),
+                              STATUSES.index(target.status), _trimmed([target.counts[o] for o in OUTCOMES]),
+                              [sig_index[text] for text, _ in target.signatures.most_common()], target.bad_cases()])
+                    for key, target in sorted(report.targets.items())],
     }
+
+
+def _trimmed(row: list[Any]) -> list[Any]:
+    """``row`` without its trailing zeros or empty lists (a target without failures, an outcome it never had): the
+    script reads what is left out as none, and most rows lose a few bytes."""
+    while row and not row[-1]:
+        row.pop()
+    return row

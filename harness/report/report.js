@@ -4,8 +4,9 @@
 (function () {
   const D = JSON.parse(document.getElementById("data").textContent);
   const N = D.names, O = D.outcomes, S = D.statuses, FLAKY = S.indexOf("flaky");
-  // a target row: [cell, arch, task, method, property, status, counts by outcome, signature indices, repro commands]
-  const CELL = 0, ARCH = 1, TASK = 2, METHOD = 3, PROPERTY = 4, STATUS = 5, COUNTS = 6, SIGS = 7, REPROS = 8;
+  // a target row: [cell, arch, task, method, property, status, counts by outcome, signature indices, failing case
+  // ids]; the last two are left out when empty, and trailing zero counts too (a missing count is none)
+  const CELL = 0, ARCH = 1, TASK = 2, METHOD = 3, PROPERTY = 4, STATUS = 5, COUNTS = 6, SIGS = 7, CASES = 8;
   const SELECTS = [["cell", CELL, "cells"], ["task", TASK, "tasks"], ["method", METHOD, "methods"],
                    ["property", PROPERTY, "properties"]];
   const MAX_ROWS = 150;  // matrix rows drawn before "show all"
@@ -24,6 +25,11 @@
     for (let i = 2; i < arguments.length; i++) if (arguments[i] != null) node.append(arguments[i]);
     return node;
   }
+  function quote(word) {  // as Python's shlex.quote: one word for a POSIX shell
+    if (!word) return "''";
+    return /^[A-Za-z0-9_@%+=:,.\/-]+$/.test(word) ? word : "'" + word.replace(/'/g, "'\"'\"'") + "'";
+  }
+  function repro(cell, caseId) { return "tox -e " + quote(cell) + " -- repro " + quote(caseId); }  // model.repro
   function badge(status, text) { return el("span", {class: "st s-" + status, text: D.symbols[status] + " " + text}); }
   function worstOutcome(counts) {  // the status index needing most attention among outcomes with verdicts
     let best = S.length;
@@ -233,13 +239,13 @@
     const body = el("tbody");
     for (const t of group) {
       const sigs = el("td");
-      for (const i of t[SIGS]) {
+      for (const i of t[SIGS] || []) {
         const [anchor, text] = D.sigs[i];
         sigs.append(el("div", {}, el("a", {href: "#" + anchor, text: text})));
       }
       const repros = el("td");
-      for (const command of t[REPROS]) {
-        repros.append(el("div", {}, el("span", {class: "repro"}, el("code", {text: command}),
+      for (const caseId of t[CASES] || []) {
+        repros.append(el("div", {}, el("span", {class: "repro"}, el("code", {text: repro(N.cell[t[CELL]], caseId)}),
                                        el("button", {type: "button", class: "copy", text: "copy"}))));
       }
       body.append(el("tr", {}, el("td", {text: N.cell[t[CELL]]}), el("td", {}, badge(S[t[STATUS]], S[t[STATUS]])),
