@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from harness.archs import build as B
-from harness.archs.strategies import ArchSpec
+from harness.archs.spec import ArchSpec
 from harness.methods import cli as methods_cli
 from harness.methods import registry
 from harness.methods.wrap import make_config, method_spec, wrap
