@@ -16,7 +16,7 @@ import torch
 from hypothesis import strategies as st
 
 from harness.archs.build import sample_inputs
-from harness.archs.strategies import ArchSpec
+from harness.archs.spec import ArchSpec
 from harness.archs.tasks import LabelKind, task
 from harness.caches import cache_implementations, empty_forms
 

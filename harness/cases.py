@@ -8,7 +8,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from harness.archs.strategies import ArchSpec, arch_spec
+from harness.archs.spec import ArchSpec
+from harness.archs.strategies import arch_spec
 from harness.calls import CallSpec, call_spec
 from harness.methods.wrap import MethodSpec, method_spec
 from harness.results import case_id

@@ -18,8 +18,8 @@ from typing import Any
 
 import torch
 
-from harness.archs.build import make_config
-from harness.archs.families.multimodal import language_model
+from harness.archs.build import arch_config
+from harness.archs.multimodal import language_model
 from harness.archs.tasks import model_class, task
 from harness.caches import empty_forms
 from harness.calls import forward_inputs, labels
@@ -103,7 +103,7 @@ def _enum_options(case: Case) -> list[str]:
 def _language_model_path(case: Case) -> tuple[str, str]:
     """Where the language model sits in the outer model, and the peft task type it is wrapped with."""
     torch.manual_seed(case.arch.seed)
-    outer = model_class(case.arch.task, case.arch.model_type)(make_config(case.arch))
+    outer = model_class(case.arch.task, case.arch.model_type)(arch_config(case.arch))
     try:
         lm: Any = language_model(outer)
     except LookupError:
@@ -184,7 +184,7 @@ def render(case: Case, prop: str) -> str:
     if prop not in CHECKS:
         raise ValueError(f"no script form for property {prop!r}: choose from {', '.join(CHECKS)}")
     model_cls = model_class(case.arch.task, case.arch.model_type)
-    config = make_config(case.arch)
+    config = arch_config(case.arch)
     inputs = forward_inputs(case.call, case.arch, config)
     options = dict(case.method.options)
     vocab = options.pop("tokenizer_vocab", None)

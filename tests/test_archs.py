@@ -11,10 +11,12 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.archs import build as B
 from harness.archs import layerlists, zoo
-from harness.archs.records import record_for
-from harness.archs.strategies import RESERVED_IDS, ArchSpec, Unbuildable, arch_spec
+from harness.archs.build import MAX_PARAMS, Built, arch_config, build, forward, sample_inputs
+from harness.archs.families import arch_record
+from harness.archs.inputs import forward_parameters
+from harness.archs.spec import RESERVED_IDS, ArchSpec
+from harness.archs.strategies import Unbuildable, arch_spec
 from harness.archs.tasks import TASKS, discover
 from harness.draw import draw
 
@@ -34,10 +36,10 @@ def _strategy_or_skip(model_type: str, task: str) -> st.SearchStrategy[ArchSpec]
         pytest.skip(f"unsupported: {exc}")
 
 
-def _build_or_skip(spec: ArchSpec) -> B.Built:
+def _build_or_skip(spec: ArchSpec) -> Built:
     """The built model, or a skip naming the optional package its family needs (any other failure fails)."""
     try:
-        return B.build(spec)
+        return build(spec)
     except ImportError as exc:
         missing = zoo.missing_package(exc)
         if missing is None:
@@ -59,8 +61,8 @@ def test_every_drawn_config_builds_and_runs_within_bounds(task: str, model_type:
     @given(strategy)
     def check(spec: ArchSpec) -> None:
         built = _build_or_skip(spec)
-        assert built.n_params <= B.MAX_PARAMS
-        out = B.forward(built, B.sample_inputs(spec, built.config))
+        assert built.n_params <= MAX_PARAMS
+        out = forward(built, sample_inputs(spec, built.config))
         assert torch.isfinite(_first_tensor(out)).all(), "a freshly initialised tiny model gave non-finite outputs"
 
     check()
@@ -74,7 +76,7 @@ def test_drawing_and_building_are_deterministic_for_a_seed(task: str, model_type
     first, second = draw(strategy, seed), draw(strategy, seed)
     assert first == second
     assert ArchSpec.from_json(json.loads(json.dumps(first.to_json()))) == first
-    a, b = B.build(first).model.state_dict(), B.build(second).model.state_dict()
+    a, b = build(first).model.state_dict(), build(second).model.state_dict()
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
@@ -142,7 +144,7 @@ def test_building_leaves_the_spec_as_drawn(task: str, model_type: str) -> None:
         pytest.skip(f"no {model_type} in this transformers")
     spec = draw(arch_spec(model_type, task), 0)
     before = copy.deepcopy(spec.overrides)
-    B.build(spec)
+    build(spec)
     assert spec.overrides == before
 
 
@@ -150,13 +152,13 @@ def test_building_leaves_the_spec_as_drawn(task: str, model_type: str) -> None:
 def test_inputs_are_only_those_the_forward_names(task: str) -> None:
     """FNet mixes tokens with a Fourier transform and takes no attention mask: none is passed."""
     spec = draw(arch_spec("fnet", task), 0)
-    inputs = B.sample_inputs(spec, B.make_config(spec))
-    assert "attention_mask" not in inputs and set(inputs) <= B.forward_parameters(task, "fnet")
+    inputs = sample_inputs(spec, arch_config(spec))
+    assert "attention_mask" not in inputs and set(inputs) <= forward_parameters(task, "fnet")
 
 
 def test_every_applicable_gate_is_the_reason_its_types_are_unsupported() -> None:
     """A gate that holds for the installed transformers makes arch_spec refuse the type, with the gate's reason."""
-    gated = [(t, mt, record_for(mt).unsupported_reason(t)) for t in TASKS for mt in discover(t)]
+    gated = [(t, mt, arch_record(mt).unsupported_reason(t)) for t in TASKS for mt in discover(t)]
     gated = [(t, mt, reason) for t, mt, reason in gated if reason]
     if not gated:
         pytest.skip("no gate applies to this transformers")

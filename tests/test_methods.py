@@ -13,8 +13,8 @@ import torch
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from harness.archs import build as B
-from harness.archs.strategies import ArchSpec
+from harness.archs.build import build
+from harness.archs.spec import ArchSpec
 from harness.methods import cli as methods_cli
 from harness.methods import registry
 from harness.methods.wrap import make_config, method_spec, wrap
@@ -77,7 +77,7 @@ def test_every_method_has_a_drawn_config_that_wraps_and_runs(name: str) -> None:
     from hypothesis import find
 
     def wraps_and_runs(spec) -> bool:  # type: ignore[no-untyped-def]
-        result = wrap(B.build(LLAMA), spec)
+        result = wrap(build(LLAMA), spec)
         assert result.outcome in ("wrapped", "rejected", "crashed")
         if result.outcome != "wrapped":
             return False
@@ -97,7 +97,7 @@ def test_text_init_builds_its_tokenizer_offline_and_wraps() -> None:
     assert spec.options["prompt_tuning_init"] == "TEXT"
     config = make_config(spec, "causal-lm")
     assert isinstance(config, PromptTuningConfig) and config.tokenizer_name_or_path
-    assert wrap(B.build(LLAMA), spec).outcome == "wrapped"
+    assert wrap(build(LLAMA), spec).outcome == "wrapped"
 
 
 def find_text_init():  # type: ignore[no-untyped-def]
@@ -126,7 +126,7 @@ def test_a_method_registered_at_run_time_is_discovered_drawn_and_wrapped(monkeyp
         spec = find(method_spec("MADE_UP_PROMPT", LLAMA), lambda s: s.options["made_up_flag"], settings=FIND)
         assert spec.options["prompt_tuning_init"] in ("RANDOM", "SAMPLE_VOCAB", "TEXT")  # prompt tuning's record
         assert 1 <= spec.options["made_up_depth"] <= 4
-        result = wrap(B.build(LLAMA), spec)
+        result = wrap(build(LLAMA), spec)
         assert result.outcome == "wrapped", result.error
         assert isinstance(result.model.peft_config["default"], MadeUpPromptConfig)
     finally:

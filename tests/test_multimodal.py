@@ -9,9 +9,11 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.archs import build as B
-from harness.archs.families.multimodal import TASK, language_model, layout_of
-from harness.archs.strategies import RESERVED_IDS, ArchSpec, Unbuildable, arch_spec
+from harness.archs.build import arch_config, build, forward, sample_inputs
+from harness.archs.families.layout import TASK
+from harness.archs.multimodal import language_model, layout_of
+from harness.archs.spec import RESERVED_IDS, ArchSpec
+from harness.archs.strategies import Unbuildable, arch_spec
 from harness.archs.tasks import discover, model_class
 
 SETTINGS = settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck), database=None)
@@ -58,10 +60,10 @@ def test_image_tokens_match_the_features_the_model_makes(model_type: str) -> Non
     @given(_case(model_type))
     def check(case: tuple[ArchSpec, int, int, int]) -> None:
         spec, batch, length, seed = case
-        built = B.build(spec)
-        inputs = B.sample_inputs(spec, built.config, batch, length, seed)
+        built = build(spec)
+        inputs = sample_inputs(spec, built.config, batch, length, seed)
         layout = layout_of(built.config)
-        logits = B.forward(built, inputs).logits
+        logits = forward(built, inputs).logits
         assert logits.shape[:2] == (batch, layout.positions(built.config, inputs))
         assert torch.isfinite(logits).all()
         placeholder = layout.placeholder_id(built.config)
@@ -70,7 +72,7 @@ def test_image_tokens_match_the_features_the_model_makes(model_type: str) -> Non
         extra = inputs["input_ids"].clone()
         extra[0, -1] = placeholder
         with pytest.raises(Exception):  # noqa: B017,PT011 - releases reject a mismatch with different errors
-            B.forward(built, {**inputs, "input_ids": extra})
+            forward(built, {**inputs, "input_ids": extra})
 
     check()
 
@@ -83,8 +85,8 @@ def test_text_is_drawn_above_every_special_token(model_type: str) -> None:
     @given(_case(model_type))
     def check(case: tuple[ArchSpec, int, int, int]) -> None:
         spec, batch, length, seed = case
-        config = B.make_config(spec)
-        ids = B.sample_inputs(spec, config, batch, length, seed)[layout_of(config).text_key()]
+        config = arch_config(spec)
+        ids = sample_inputs(spec, config, batch, length, seed)[layout_of(config).text_key()]
         segment, text = ids[:, :-length], ids[:, -length:]
         assert (segment < RESERVED_IDS).all()
         assert ((text >= RESERVED_IDS) & (text < spec.vocab)).all()
@@ -101,11 +103,11 @@ def test_inputs_and_outputs_are_deterministic_for_a_seed(model_type: str) -> Non
     @given(_case(model_type))
     def check(case: tuple[ArchSpec, int, int, int]) -> None:
         spec, batch, length, seed = case
-        first, second = B.build(spec), B.build(spec)
-        a = B.sample_inputs(spec, first.config, batch, length, seed)
-        b = B.sample_inputs(spec, second.config, batch, length, seed)
+        first, second = build(spec), build(spec)
+        a = sample_inputs(spec, first.config, batch, length, seed)
+        b = sample_inputs(spec, second.config, batch, length, seed)
         assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
-        assert torch.equal(B.forward(first, a).logits, B.forward(second, b).logits)
+        assert torch.equal(forward(first, a).logits, forward(second, b).logits)
 
     check()
 
@@ -118,7 +120,7 @@ def test_language_model_is_what_the_outer_forward_calls(model_type: str) -> None
 
     spec = draw(arch_spec(model_type, TASK), 0)
     takes = inspect.signature(model_class(TASK, model_type).forward).parameters
-    built = B.build(spec)
+    built = build(spec)
     if model_type in ONE_STACK:
         with pytest.raises(LookupError):
             language_model(built.model)
@@ -127,8 +129,8 @@ def test_language_model_is_what_the_outer_forward_calls(model_type: str) -> None
     calls: list[dict[str, object]] = []
     handle = inner.register_forward_pre_hook(lambda _m, _a, kwargs: calls.append(kwargs), with_kwargs=True)
     try:
-        inputs = B.sample_inputs(spec, built.config, 1, 3)
-        B.forward(built, {**inputs, **({"use_cache": True} if "use_cache" in takes else {})})
+        inputs = sample_inputs(spec, built.config, 1, 3)
+        forward(built, {**inputs, **({"use_cache": True} if "use_cache" in takes else {})})
     finally:
         handle.remove()
     assert len(calls) == 1

@@ -8,7 +8,7 @@ import pytest
 import transformers
 
 import stand_ins as S
-from harness.archs.strategies import ArchSpec
+from harness.archs.spec import ArchSpec
 from harness.calls import CallSpec, GenerateSpec
 from harness.cases import Case
 from harness.execute import run_case

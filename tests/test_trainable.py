@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import stand_ins as S
-from harness.archs.strategies import ArchSpec
+from harness.archs.spec import ArchSpec
 from harness.calls import CallSpec
 from harness.cases import Case
 from harness.execute import run_case

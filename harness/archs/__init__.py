@@ -1,1 +1,2 @@
-"""Tiny models for every architecture of the installed transformers: discovery, strategies, build, zoo."""
+"""Tiny models for every architecture of the installed transformers: discovery, per-family records, strategies,
+build, zoo."""

@@ -10,8 +10,8 @@ import functools
 import inspect
 from typing import Any
 
-from harness.archs import fields as F
-from harness.archs.records import record_for
+from harness.archs import fields
+from harness.archs.families import arch_record
 
 
 class Unbuildable(Exception):
@@ -21,7 +21,7 @@ class Unbuildable(Exception):
 @functools.cache
 def base_keys() -> frozenset[str]:
     """Fields every config has (those of ``PretrainedConfig`` itself)."""
-    from transformers import PretrainedConfig
+    from transformers import PretrainedConfig  # on first use (start-up time)
 
     return frozenset(PretrainedConfig().to_dict())
 
@@ -66,9 +66,9 @@ def computed(config_cls: type) -> frozenset[str]:
     an ``__init__`` parameter (per-layer lists aside), and parameters defaulting to None that the default instance
     fills in (e.g. DeepSeek's ``qk_head_dim``), unless their role is one the strategy varies on purpose."""
     named, default = params(config_cls), defaults(config_cls)
-    unnamed = declared(config_cls) - set(named) - set(F.LAYER_LISTS) if named else frozenset()
+    unnamed = declared(config_cls) - set(named) - set(fields.LAYER_LISTS) if named else frozenset()
     filled = {n for n, p in named.items() if p.default is None and default.get(n) is not None}
-    return frozenset(unnamed | (filled - F.DRAWN_EVEN_IF_COMPUTED))
+    return frozenset(unnamed | (filled - fields.DRAWN_EVEN_IF_COMPUTED))
 
 
 @functools.cache
@@ -94,9 +94,9 @@ def present(config_cls: type, names: tuple[str, ...]) -> list[str]:
 def subconfigs(config_cls: type) -> dict[str, type]:
     """Sub-configs (text, vision, encoder, decoder, …) → their config class: those of a default instance, and the
     record's parts (sub-configs a default leaves out, or all of them for a composite without defaults)."""
-    from transformers import CONFIG_MAPPING, PretrainedConfig
+    from transformers import CONFIG_MAPPING, PretrainedConfig  # on first use (start-up time)
 
-    parts = record_for(getattr(config_cls, "model_type", "")).parts
+    parts = arch_record(getattr(config_cls, "model_type", "")).parts
     own = getattr(config_cls, "sub_configs", {}) or {}
 
     def part_class(key: str, model_type: str) -> type:
@@ -119,6 +119,6 @@ def fallback_widths(config_cls: type, chosen: dict[str, Any], hidden: int) -> di
         name: hidden
         for name in sorted(settable(config_cls) - set(chosen))
         if isinstance(default.get(name), int) and not isinstance(default[name], bool)
-        and default[name] >= F.FALLBACK_MIN and name.endswith(F.FALLBACK_WIDTH_SUFFIXES)
-        and not name.endswith(F.TOKEN_ID_SUFFIXES)
+        and default[name] >= fields.FALLBACK_MIN and name.endswith(fields.FALLBACK_WIDTH_SUFFIXES)
+        and not name.endswith(fields.TOKEN_ID_SUFFIXES)
     }

@@ -9,8 +9,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from harness.archs import fields as F
-from harness.archs import introspect as I
+from harness.archs import fields, introspect
 
 
 def distinct(entries: list[Any] | str) -> list[Any]:
@@ -39,14 +38,15 @@ def shrink_indices(value: list[Any] | None, layers: int) -> list[int]:
 @functools.cache
 def kind_lists(config_cls: type) -> tuple[str, ...]:
     """Per-layer list fields: the named ones, and any list default as long as the default layer count (over 2)."""
-    defaults = I.defaults(config_cls)
-    depth = next((defaults[n] for n in I.present(config_cls, F.LAYERS) if isinstance(defaults.get(n), int)), 0)
+    defaults = introspect.defaults(config_cls)
+    layers = introspect.present(config_cls, fields.LAYERS)
+    depth = next((defaults[n] for n in layers if isinstance(defaults.get(n), int)), 0)
     found = []
-    for name in sorted(I.settable(config_cls) - set(F.LAYER_INDEX_LISTS)):
+    for name in sorted(introspect.settable(config_cls) - set(fields.LAYER_INDEX_LISTS)):
         value = defaults.get(name)
         if not value or not isinstance(value, (list, str)) or not _scalars(value):
             continue
-        if name in F.LAYER_LISTS or (isinstance(value, list) and depth > 2 and len(value) == depth):
+        if name in fields.LAYER_LISTS or (isinstance(value, list) and depth > 2 and len(value) == depth):
             found.append(name)
     return tuple(found)
 
@@ -57,5 +57,5 @@ def _scalars(value: list[Any] | str) -> bool:
 
 def fewest_layers(config_cls: type) -> int:
     """The most kinds any per-layer list holds: the fewest layers that keep them all."""
-    defaults = I.defaults(config_cls)
+    defaults = introspect.defaults(config_cls)
     return max((len(distinct(defaults[n])) for n in kind_lists(config_cls)), default=1)

@@ -15,9 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from harness.archs import fields as F
-from harness.archs import introspect as I
-from harness.archs import layerlists
+from harness.archs import fields, introspect, layerlists
 from harness.archs.tasks import TASKS, discover
 
 #: cache classes a modeling module uses: imported from cache_utils, or defined in it
@@ -31,6 +29,7 @@ KINDS = ("cache", "attention", "layers", "structure", "family")
 
 
 def _module_name(model_type: str) -> str:
+    # on first use (start-up time)
     from transformers.models.auto.configuration_auto import model_type_to_module_name
 
     return str(model_type_to_module_name(model_type))
@@ -44,7 +43,7 @@ def _own(model_type: str) -> str:
 @functools.cache
 def _sources(model_type: str) -> str:
     """The text of the architecture's modeling module, and of its modular source where the version ships one."""
-    import transformers
+    import transformers  # on first use (start-up time)
 
     name = _module_name(model_type)
     models = Path(transformers.__file__).parent / "models"
@@ -79,17 +78,17 @@ def families() -> frozenset[str]:
 
 def _levels(config_cls: type) -> list[tuple[type, dict[str, Any]]]:
     """The config class and its text or decoder sub-configs, each with its defaults (those that have some)."""
-    parts = [c for k, c in I.subconfigs(config_cls).items() if "text" in k or "decoder" in k]
-    return [(cls, I.defaults(cls)) for cls in (config_cls, *parts) if I.has_defaults(cls)]
+    parts = [c for k, c in introspect.subconfigs(config_cls).items() if "text" in k or "decoder" in k]
+    return [(cls, introspect.defaults(cls)) for cls in (config_cls, *parts) if introspect.has_defaults(cls)]
 
 
 def _attention(cls: type, defaults: dict[str, Any]) -> set[str]:
-    present = functools.partial(I.present, cls)
-    if present(F.MLA_HEAD_DIMS) or defaults.get("kv_lora_rank"):
+    present = functools.partial(introspect.present, cls)
+    if present(fields.MLA_HEAD_DIMS) or defaults.get("kv_lora_rank"):
         found = {"attention:latent"}
     else:
-        found = {"attention:grouped-kv" if present(F.KV_HEADS) else "attention:multi-head"}
-    if any(defaults.get(name) is not None for name in present(F.WINDOWS)):
+        found = {"attention:grouped-kv" if present(fields.KV_HEADS) else "attention:multi-head"}
+    if any(defaults.get(name) is not None for name in present(fields.WINDOWS)):
         found.add("attention:sliding")
     for name in layerlists.kind_lists(cls):
         kinds = {str(k) for k in defaults.get(name) or []}
@@ -101,7 +100,7 @@ def _attention(cls: type, defaults: dict[str, Any]) -> set[str]:
 @functools.cache
 def features(task: str, model_type: str) -> frozenset[str]:
     """``kind:value`` features of (task, model_type), read from its modeling source and config defaults."""
-    from transformers import CONFIG_MAPPING
+    from transformers import CONFIG_MAPPING  # on first use (start-up time)
 
     config_cls: type = CONFIG_MAPPING[model_type]
     found = {f"cache:{name}" for name in cache_classes(_sources(model_type))} or {"cache:legacy-tuples"}
@@ -110,7 +109,7 @@ def features(task: str, model_type: str) -> frozenset[str]:
         found |= _attention(cls, defaults)
     if TASKS[task].inputs == "seq2seq" or any(d.get("is_encoder_decoder") for _, d in levels):
         found.add("structure:encoder-decoder")
-    if TASKS[task].inputs == "image-text" or len(I.subconfigs(config_cls)) > 1:
+    if TASKS[task].inputs == "image-text" or len(introspect.subconfigs(config_cls)) > 1:
         found.add("structure:multimodal")
     # a family root belongs to its family too
     found |= {f"family:{f}" for f in {_own(model_type), copied_from(model_type)} & families()}

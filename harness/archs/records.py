@@ -1,14 +1,14 @@
-"""Per-family knowledge as records: what the generic shrink cannot guess, stated as data.
+"""The record types: what the generic shrink cannot guess about a family, stated as data.
 
-A model type with no record gets ``GENERIC`` and is still shrunk, built and run. A record applies at the config
-level whose ``model_type`` it names, so a record for ``"clip_vision_model"`` also shapes the vision tower of a
-multimodal model; its ``inputs`` serve the models whose own config has that ``model_type``. Its ``unsupported``
-gates are looked up by the task mapping's model type (the name the zoo shows).
+The records themselves live in ``harness.archs.families``, which indexes them (``arch_record``). A model type with
+no record gets ``GENERIC`` and is still shrunk, built and run. A record applies at the config level whose
+``model_type`` it names, so a record for ``"clip_vision_model"`` also shapes the vision tower of a multimodal model;
+its ``inputs`` serve the models whose own config has that ``model_type``. Its ``unsupported`` gates are looked up by
+the task mapping's model type (the name the zoo shows).
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -73,29 +73,3 @@ class ArchRecord:
 
 GENERIC = ArchRecord(model_types=())
 
-
-def _index(records: tuple[ArchRecord, ...]) -> dict[str, ArchRecord]:
-    index: dict[str, ArchRecord] = {}
-    for rec in records:
-        for mt in rec.model_types:
-            if mt in index:
-                raise ValueError(f"model type {mt!r} has two records; merge them")
-            index[mt] = rec
-    return index
-
-
-def _all_records() -> tuple[ArchRecord, ...]:
-    from harness.archs.families import multimodal, text
-
-    return text.RECORDS + multimodal.RECORDS
-
-
-@functools.cache
-def _by_type() -> dict[str, ArchRecord]:
-    """The index, built on first use: a family module imported first (it imports this one) must finish first."""
-    return _index(_all_records())
-
-
-def record_for(model_type: str | None) -> ArchRecord:
-    """The record of ``model_type``, or the generic one."""
-    return _by_type().get(model_type or "", GENERIC)

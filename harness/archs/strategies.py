@@ -1,54 +1,32 @@
 """Hypothesis strategies that draw tiny model configs, valid by construction.
 
-``arch_spec(model_type, task)`` draws an :class:`ArchSpec`: the config overrides (JSON), the weight seed and the
-token range for text inputs. Geometry is drawn first and widths derived from it (head_dim and kv heads → heads →
-hidden size), so no draw is filtered away. Every field a role table names (``harness.archs.fields``) and the config
-declares is set; fields the config computes from others are left to it; records (``harness.archs.records``) add
-what names cannot tell.
+``arch_spec(model_type, task)`` draws an :class:`~harness.archs.spec.ArchSpec`: the config overrides (JSON), the
+weight seed and the token range for text inputs. Geometry is drawn first and widths derived from it (head_dim and kv
+heads → heads → hidden size), so no draw is filtered away. Every field a role table names (``harness.archs.fields``)
+and the config declares is set; fields the config computes from others are left to it; records
+(``harness.archs.families``) add what names cannot tell.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import asdict, dataclass
 from typing import Any
 
 from hypothesis import strategies as st
 
-from harness.archs import fields as F
-from harness.archs import introspect as I
-from harness.archs import layerlists
+from harness.archs import fields, introspect, layerlists
+from harness.archs.families import arch_record
 from harness.archs.introspect import Unbuildable
-from harness.archs.records import ArchRecord, record_for
+from harness.archs.records import ArchRecord
+from harness.archs.spec import RESERVED_IDS, ArchSpec
 from harness.archs.tasks import model_class
 
-__all__ = ["RESERVED_IDS", "ArchSpec", "Unbuildable", "arch_spec"]
+__all__ = ["Unbuildable", "arch_spec"]
 
-#: token ids at the bottom of the vocabulary reserved for special tokens; text inputs are drawn above them
-RESERVED_IDS = 16
 #: a config's own special tokens take the first half of the band, a composite's outer tokens (image, …) the second
 _SLOTS_PER_LEVEL = RESERVED_IDS // 2
 #: fields a task sets wherever the config has them: an encoder's causal-LM head runs causally only as a decoder
 _TASK_FIELDS: dict[str, dict[str, Any]] = {"causal-lm": {"is_decoder": True}}
-
-
-@dataclass(frozen=True)
-class ArchSpec:
-    """A drawn tiny model: everything needed to rebuild it without hypothesis."""
-
-    model_type: str
-    task: str
-    overrides: dict[str, Any]
-    seed: int
-    #: text token ids are drawn from range(RESERVED_IDS, vocab); ids below are special tokens
-    vocab: int
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ArchSpec:
-        return cls(**data)
 
 
 def _special_ids(defaults: dict[str, Any], level: int) -> dict[str, Any]:
@@ -69,7 +47,7 @@ def _special_ids(defaults: dict[str, Any], level: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in sorted(defaults):
         value = defaults[key]
-        if not key.endswith(F.TOKEN_ID_SUFFIXES):
+        if not key.endswith(fields.TOKEN_ID_SUFFIXES):
             continue
         if value is None and key == "pad_token_id":  # classification heads need one to find the last token
             out[key] = remap(-1)
@@ -114,34 +92,34 @@ def _set_if_used(out: dict[str, Any], defaults: dict[str, Any], names: list[str]
 @st.composite
 def _experts(draw: st.DrawFn, config_cls: type, layers: int) -> dict[str, Any]:
     """MoE fields: few experts, top-k at most their count, MoE from the last layer on, one routing group."""
-    defaults, present = I.defaults(config_cls), functools.partial(I.present, config_cls)
+    defaults, present = introspect.defaults(config_cls), functools.partial(introspect.present, config_cls)
     out: dict[str, Any] = {}
     experts = draw(st.sampled_from((2, 4)))
-    for name in present(F.EXPERTS):
+    for name in present(fields.EXPERTS):
         if defaults.get(name) != 0:  # None: a broken default the family never runs with; 0: MoE switched off
             out[name] = experts
-    for name in present(F.TOP_K):
+    for name in present(fields.TOP_K):
         if defaults.get(name) != 0:
             out[name] = draw(st.integers(1, experts))
-    _set_if_used(out, defaults, present(F.DENSE_PREFIX), layers - 1)
-    for name in present(tuple(F.MOE_SMALL)):  # a None here is a broken default, as for the expert counts
-        out[name] = F.MOE_SMALL[name]
+    _set_if_used(out, defaults, present(fields.DENSE_PREFIX), layers - 1)
+    for name in present(tuple(fields.MOE_SMALL)):  # a None here is a broken default, as for the expert counts
+        out[name] = fields.MOE_SMALL[name]
     return out
 
 
 def _small_parts(config_cls: type, g: dict[str, int]) -> dict[str, Any]:
     """SSM, latent-attention and vision fields: small constants, and the SSM head width derived from the drawn
     width (Mamba-2 style heads x head width = expand x hidden)."""
-    defaults, present = I.defaults(config_cls), functools.partial(I.present, config_cls)
+    defaults, present = introspect.defaults(config_cls), functools.partial(introspect.present, config_cls)
     out: dict[str, Any] = {}
-    for table in (F.SSM_SMALL, F.MLA_SMALL, F.VISION_SMALL):
+    for table in (fields.SSM_SMALL, fields.MLA_SMALL, fields.VISION_SMALL):
         out.update((name, table[name]) for name in present(tuple(table)) if defaults.get(name) is not None)
-    ssm_inner = next((out[n] for n in present(F.SSM_EXPAND) if n in out), 2) * g["hidden"]
-    _set_if_used(out, defaults, present(F.SSM_HEADS), 2)
-    _set_if_used(out, defaults, present(F.SSM_HEAD_DIM), ssm_inner // 2)
-    _set_if_used(out, defaults, present(F.SSM_INNER), ssm_inner)
-    _set_if_used(out, defaults, present(F.INDEXER_HEAD_DIM), 2 * g["head_dim"])
-    for name in present(F.ROTARY):
+    ssm_inner = next((out[n] for n in present(fields.SSM_EXPAND) if n in out), 2) * g["hidden"]
+    _set_if_used(out, defaults, present(fields.SSM_HEADS), 2)
+    _set_if_used(out, defaults, present(fields.SSM_HEAD_DIM), ssm_inner // 2)
+    _set_if_used(out, defaults, present(fields.SSM_INNER), ssm_inner)
+    _set_if_used(out, defaults, present(fields.INDEXER_HEAD_DIM), 2 * g["head_dim"])
+    for name in present(fields.ROTARY):
         if isinstance(defaults.get(name), int):
             out[name] = g["head_dim"] // 2
     return out
@@ -149,7 +127,7 @@ def _small_parts(config_cls: type, g: dict[str, int]) -> dict[str, Any]:
 
 def _per_layer(config_cls: type, chosen: dict[str, Any], layers: int) -> dict[str, Any]:
     """Per-layer lists at the drawn depth; a per-layer list of a role's value (Gemma3n's widths) repeats it."""
-    defaults = I.defaults(config_cls)
+    defaults = introspect.defaults(config_cls)
     out: dict[str, Any] = {}
     for name in layerlists.kind_lists(config_cls):
         if name in chosen:
@@ -157,7 +135,7 @@ def _per_layer(config_cls: type, chosen: dict[str, Any], layers: int) -> dict[st
             out[name] = [value[0] if isinstance(value, list) else value] * layers
         else:
             out[name] = layerlists.shrink_kinds(defaults[name], layers)
-    for name in I.present(config_cls, F.LAYER_INDEX_LISTS):
+    for name in introspect.present(config_cls, fields.LAYER_INDEX_LISTS):
         if isinstance(defaults.get(name), (list, type(None))):
             out[name] = layerlists.shrink_indices(defaults.get(name), layers)
     return out
@@ -168,41 +146,42 @@ def _own_fields(config_cls: type, vocab: int | None) -> st.SearchStrategy[tuple[
     """Overrides for the fields of one config level (not its sub-configs), and its vocabulary (None without token
     fields): ``vocab`` where the composite has drawn one already. One strategy per (class, vocab): hypothesis
     validates a strategy instance on its first draw, so every example after the first reuses that work."""
-    return _own_fields_drawn(config_cls, record_for(getattr(config_cls, "model_type", "")), vocab)
+    return _own_fields_drawn(config_cls, arch_record(getattr(config_cls, "model_type", "")), vocab)
 
 
 @st.composite
 def _own_fields_drawn(
     draw: st.DrawFn, config_cls: type, rec: ArchRecord, vocab: int | None
 ) -> tuple[dict[str, Any], int | None]:
-    defaults, present = I.defaults(config_cls), functools.partial(I.present, config_cls)
+    defaults, present = introspect.defaults(config_cls), functools.partial(introspect.present, config_cls)
     min_layers = max(rec.min_layers, layerlists.fewest_layers(config_cls))
-    grouped = bool(present(F.KV_HEADS)) and not present(F.MLA_HEAD_DIMS)  # latent attention expands kv to every head
-    g = draw(_geometry(rec, grouped, bool(present(F.HEAD_DIM)), min_layers))
+    # latent attention expands kv to every head
+    grouped = bool(present(fields.KV_HEADS)) and not present(fields.MLA_HEAD_DIMS)
+    g = draw(_geometry(rec, grouped, bool(present(fields.HEAD_DIM)), min_layers))
     out: dict[str, Any] = {}
     role_values = (
-        (F.LAYERS, g["layers"]), (F.HEADS, g["heads"]), (F.KV_HEADS, g["kv_heads"]), (F.HIDDEN, g["hidden"]),
-        (F.HEAD_DIM, g["head_dim"]), (F.INTERMEDIATE, g["intermediate"]),
+        (fields.LAYERS, g["layers"]), (fields.HEADS, g["heads"]), (fields.KV_HEADS, g["kv_heads"]),
+        (fields.HIDDEN, g["hidden"]), (fields.HEAD_DIM, g["head_dim"]), (fields.INTERMEDIATE, g["intermediate"]),
     )
     for names, value in role_values:
         for name in present(names):  # a role field kept as a list (one width per expert kind) stays a list
             out[name] = [value] * len(defaults[name]) if isinstance(defaults.get(name), list) else value
-    for name in present(F.MLA_HEAD_DIMS):
+    for name in present(fields.MLA_HEAD_DIMS):
         if defaults.get(name):  # 0: that part is switched off (no rotary part: NoPE)
             out[name] = g["head_dim"]
-    if present(F.VOCAB) and vocab is None:
+    if present(fields.VOCAB) and vocab is None:
         vocab = draw(st.integers(96, 256))
-    out.update((name, vocab) for name in present(F.VOCAB))
+    out.update((name, vocab) for name in present(fields.VOCAB))
     positions = draw(st.sampled_from((64, 128)))
-    out.update((name, positions) for name in present(F.POSITIONS))
-    for name in present(F.WINDOWS):
+    out.update((name, positions) for name in present(fields.POSITIONS))
+    for name in present(fields.WINDOWS):
         if defaults.get(name) is not None:
             out[name] = draw(st.sampled_from((4, 64)))  # 4 is shorter than most drawn sequences
     out.update(draw(_experts(config_cls, g["layers"])))
     out.update(_small_parts(config_cls, g))
     out.update(_per_layer(config_cls, out, g["layers"]))
-    out.update(I.fallback_widths(config_cls, out, g["hidden"]))
-    return out, vocab if present(F.VOCAB) else None
+    out.update(introspect.fallback_widths(config_cls, out, g["hidden"]))
+    return out, vocab if present(fields.VOCAB) else None
 
 
 @functools.cache
@@ -222,21 +201,21 @@ def _overrides(
 def _overrides_drawn(
     draw: st.DrawFn, config_cls: type, level: int, vocab: int | None
 ) -> tuple[dict[str, Any], int | None]:
-    rec = record_for(getattr(config_cls, "model_type", ""))
+    rec = arch_record(getattr(config_cls, "model_type", ""))
     out: dict[str, Any] = {}
     tokens: int | None = None
-    subconfigs = I.subconfigs(config_cls)
+    subconfigs = introspect.subconfigs(config_cls)
     for key, sub_cls in subconfigs.items():
         sub, sub_vocab = draw(_overrides(sub_cls, level + 1, vocab))
         out[key] = {"model_type": getattr(sub_cls, "model_type", ""), **sub}
         tokens = tokens if tokens is not None else sub_vocab
         vocab = vocab if vocab is not None else sub_vocab
-    if I.has_defaults(config_cls):  # a composite without defaults of its own is only its parts
+    if introspect.has_defaults(config_cls):  # a composite without defaults of its own is only its parts
         own, own_vocab = draw(_own_fields(config_cls, vocab))
         out.update(own)
         tokens = own_vocab if own_vocab is not None else tokens
         if tokens is not None:
-            out.update(_special_ids(I.defaults(config_cls), level=1 if level == 0 and subconfigs else 0))
+            out.update(_special_ids(introspect.defaults(config_cls), level=1 if level == 0 and subconfigs else 0))
     if rec.derive is not None:
         out.update(rec.derive(out))
     out.update(rec.fixed)
@@ -250,12 +229,13 @@ def arch_spec(model_type: str, task: str) -> st.SearchStrategy[ArchSpec]:
     """Tiny configs for (model_type, task); raises :class:`Unbuildable` when the family cannot be drawn here. One
     strategy per (model_type, task), reused by every example."""
     config_cls = model_class(task, model_type).config_class
-    reason = record_for(model_type).unsupported_reason(task)
+    reason = arch_record(model_type).unsupported_reason(task)
     if reason:
         raise Unbuildable(reason)
-    if not record_for(getattr(config_cls, "model_type", "")).parts:
-        I.defaults(config_cls)  # fail eagerly, with the reason, when the config has no usable defaults nor parts
-    takes = I.base_keys() | set(I.params(config_cls))
+    if not arch_record(getattr(config_cls, "model_type", "")).parts:
+        # fail eagerly, with the reason, when the config has no usable defaults nor parts
+        introspect.defaults(config_cls)
+    takes = introspect.base_keys() | set(introspect.params(config_cls))
     task_fields = {k: v for k, v in _TASK_FIELDS.get(task, {}).items() if k in takes}
 
     @st.composite

@@ -57,7 +57,7 @@ def task(name: str) -> Task:
 
 
 def _mapping(name: str) -> dict[str, str]:
-    from transformers.models.auto import modeling_auto
+    from transformers.models.auto import modeling_auto  # on first use (start-up time)
 
     raw = getattr(modeling_auto, name, None) or {}
     # a few entries map to a tuple of class names; the first is the canonical one
@@ -87,7 +87,7 @@ def discover(task_name: str) -> dict[str, str]:
 
 def model_class(task_name: str, model_type: str) -> type:
     """The model class of (task, model_type); a clear error when the installed transformers has none."""
-    import transformers
+    import transformers  # on first use (start-up time)
 
     types = discover(task_name)
     if model_type not in types:

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from harness.archs import build as B
+from harness.archs.build import TooLarge, arch_config, build, forward, sample_inputs
 from harness.archs.strategies import Unbuildable, arch_spec
 from harness.archs.tasks import TASKS, discover, model_class
 from harness.draw import draw
@@ -77,19 +77,19 @@ def survey_one(model_type: str, task: str, seed: int = 0) -> ZooRow:
         model_class(task, model_type)  # imports the modeling module unguarded: an interrupted import breaks it
         with time_limit(TIMEOUT_S):
             spec = draw(arch_spec(model_type, task), seed)
-            B.make_config(spec)
+            arch_config(spec)
             stage = "build-error"
-            built = B.build(spec)
+            built = build(spec)
             row.n_params, row.build_ms = built.n_params, built.build_s * 1000
             stage = "forward-error"
-            inputs = B.sample_inputs(spec, built.config)
-            B.forward(built, inputs)  # the first call pays one-time lazy imports (e.g. torch._dynamo for caches)
+            inputs = sample_inputs(spec, built.config)
+            forward(built, inputs)  # the first call pays one-time lazy imports (e.g. torch._dynamo for caches)
             start = time.perf_counter()
-            B.forward(built, inputs)
+            forward(built, inputs)
             row.forward_ms = (time.perf_counter() - start) * 1000
     except Unbuildable as exc:
         row.status, row.reason = "unsupported", str(exc)
-    except B.TooLarge as exc:
+    except TooLarge as exc:
         row.status, row.reason = "too-large", str(exc)
     except CaseTimeout as exc:
         row.status, row.reason = "timeout", f"{stage.split('-')[0]} {exc}"

@@ -17,7 +17,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from harness.archs.strategies import RESERVED_IDS
+from harness.archs.spec import RESERVED_IDS
 from harness.methods.registry import Method
 
 #: fields that are not options: identity, bookkeeping, geometry that peft infers, paths

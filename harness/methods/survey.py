@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from harness.archs import build as B
+from harness.archs.build import build
 from harness.archs.strategies import arch_spec
 from harness.archs.tasks import discover as discover_archs
 from harness.draw import draw
@@ -21,7 +21,7 @@ def survey(tasks: list[str], seed: int = 0) -> Iterator[dict[str, Any]]:
         for arch in discover_archs(task):
             try:
                 spec = draw(arch_spec(arch, task), seed)
-                B.build(spec)
+                build(spec)
             except Exception as exc:  # noqa: BLE001 - the zoo reports why (Unbuildable or a build error): one row
                 why = str(exc).splitlines()[0][:120] if str(exc) else ""
                 for name in methods:
@@ -29,7 +29,7 @@ def survey(tasks: list[str], seed: int = 0) -> Iterator[dict[str, Any]]:
                 continue
             for name in methods:
                 mspec = draw(method_spec(name, spec), seed)
-                result = wrap(B.build(spec), mspec)
+                result = wrap(build(spec), mspec)
                 reason = signature(error_info(result.error)) if result.error is not None else ""
                 yield _row(task, arch, name, result.outcome, result.geometry, reason)
 

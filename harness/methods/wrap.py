@@ -16,9 +16,9 @@ from typing import Any, Literal
 import torch
 from hypothesis import strategies as st
 
-from harness.archs import fields as F
+from harness.archs import fields
 from harness.archs.build import Built
-from harness.archs.strategies import ArchSpec
+from harness.archs.spec import ArchSpec
 from harness.archs.tasks import task
 from harness.methods.options import Context, option_strategy
 from harness.methods.registry import Method, method
@@ -70,7 +70,7 @@ class WrapResult:
 def drawn_layers(spec: ArchSpec) -> int:
     """The layer count of a drawn model (the text tower's, for composites)."""
     for level in (spec.overrides, *[v for v in spec.overrides.values() if isinstance(v, dict)]):
-        for name in F.LAYERS:
+        for name in fields.LAYERS:
             if isinstance(level.get(name), int):
                 return level[name]
     return 1
@@ -125,7 +125,8 @@ def explicit_geometry(model_config: Any) -> dict[str, int]:
     def first(names: tuple[str, ...]) -> int | None:
         return next((values[n] for n in names if isinstance(values.get(n), int)), None)
 
-    found = {"num_layers": first(F.LAYERS), "token_dim": first(F.HIDDEN), "num_attention_heads": first(F.HEADS)}
+    found = {"num_layers": first(fields.LAYERS), "token_dim": first(fields.HIDDEN),
+             "num_attention_heads": first(fields.HEADS)}
     return {k: v for k, v in found.items() if v is not None}
 
 

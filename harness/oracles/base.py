@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from harness.archs import build as B
+from harness.archs.build import Built, build
 from harness.archs.tasks import task
 from harness.calls import forward_inputs
 from harness.cases import Case
@@ -44,7 +44,7 @@ class Trial:
     """A case set up for judging: the base model's reference output, and the wrapped model."""
 
     case: Case
-    built: B.Built
+    built: Built
     inputs: dict[str, torch.Tensor]
     base_out: Any
     wrapped: WrapResult
@@ -60,9 +60,9 @@ class Trial:
         drop = set() if labels else {"labels", "start_positions", "end_positions"}
         return {k: v for k, v in self.inputs.items() if k not in drop}
 
-    def rebuild_base(self) -> B.Built:
+    def rebuild_base(self) -> Built:
         """A fresh base model with the same weights (same spec, same seed)."""
-        return B.build(self.case.arch)
+        return build(self.case.arch)
 
     def on_base(self) -> Trial:
         """The same case judged on a fresh plain base model (no peft inputs such as task ids): where an oracle's
@@ -82,7 +82,7 @@ def setup(case: Case) -> Trial:
     Raises :class:`BaseUnusable` when the base model fails before peft is involved.
     """
     try:
-        built = B.build(case.arch)
+        built = build(case.arch)
         inputs = forward_inputs(case.call, case.arch, built.config)
         base_inputs = {k: v for k, v in inputs.items()
                        if k not in ("labels", "start_positions", "end_positions", "task_ids")}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from harness.archs.families.multimodal import language_model
+from harness.archs.multimodal import language_model
 from harness.methods.wrap import make_config, perturb
 from harness.oracles.base import (
     SAME_ATOL,

@@ -1,14 +1,17 @@
 """Records for text-only families (decoders, encoders, encoder-decoders, SSM hybrids).
 
 Each record states what the field names cannot: a constraint between fields (derived from the drawn ones), a fixed
-value a tiny model needs, or a version-gated reason the family cannot run here.
+value a tiny model needs, inputs beyond token ids (boxes, regions, audio features, embeddings), or a version-gated
+reason the family cannot run here.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from harness.archs.families import text_inputs as inputs
+import torch
+
+from harness.archs.inputs import text_and, unless_tokens
 from harness.archs.records import ArchRecord, Derive, Gate
 
 
@@ -92,6 +95,16 @@ def _layoutlmv3_widths(o: dict[str, Any]) -> dict[str, Any]:
     return {"coordinate_size": hidden // 8, "shape_size": hidden // 4}
 
 
+def _twice_the_heads(o: dict[str, Any]) -> dict[str, Any]:
+    """MiMo-V2-Flash's sliding layers take twice the kv heads, which must still divide the heads: twice the heads."""
+    return {"num_attention_heads": 2 * o["num_attention_heads"]}
+
+
+def _latents_as_wide_as_inputs(o: dict[str, Any]) -> dict[str, Any]:
+    """Perceiver latents as wide as the inputs."""
+    return {"d_latents": o["d_model"]}
+
+
 def _blt_parts(o: dict[str, Any]) -> dict[str, Any]:
     """BLT's byte-level parts share the byte vocabulary and the local encoder's width and heads (they cross-attend
     to each other); the n-gram hash tables are small; entropy patching runs where the model does."""
@@ -151,6 +164,48 @@ def _dots3_vision_experts(o: dict[str, Any]) -> dict[str, Any]:
     return {"pyramid_num_routed": [-1] * (o["num_hidden_layers"] - 1) + [o["num_local_experts"]]}
 
 
+def _boxes(config: Any, inputs: dict[str, torch.Tensor], generator: torch.Generator) -> dict[str, torch.Tensor]:
+    """One normalised box (x0, y0, x1, y1) per token, corners ordered."""
+    batch, length = inputs["input_ids"].shape
+    corners = torch.rand(batch, length, 2, 2, generator=generator).sort(dim=-1).values  # (x0, x1), (y0, y1)
+    return {"bbox": corners.transpose(-1, -2).reshape(batch, length, 4)}
+
+
+def _first_token_global(config: Any, inputs: dict[str, torch.Tensor], generator: torch.Generator) -> dict[str, Any]:
+    """Longformer's QA head otherwise looks for question/answer separators to place global attention."""
+    mask = torch.zeros_like(inputs["input_ids"])
+    mask[:, 0] = 1
+    return {"global_attention_mask": mask}
+
+
+def _visual_regions(config: Any, inputs: dict[str, torch.Tensor], generator: torch.Generator) -> dict[str, Any]:
+    """Two detected regions per row: features and normalised box positions."""
+    batch = inputs["input_ids"].shape[0]
+    return {"visual_feats": torch.randn(batch, 2, config.visual_feat_dim, generator=generator),
+            "visual_pos": torch.rand(batch, 2, config.visual_pos_dim, generator=generator)}
+
+
+def _log_mel(config: Any, inputs: dict[str, torch.Tensor], generator: torch.Generator) -> dict[str, Any]:
+    """Whisper's encoder reads a log-mel spectrogram of exactly twice its position count in frames."""
+    batch = inputs["input_ids"].shape[0]
+    frames = 2 * config.max_source_positions
+    return {"input_features": torch.randn(batch, config.num_mel_bins, frames, generator=generator)}
+
+
+def _latent_inputs(config: Any, inputs: dict[str, torch.Tensor], generator: torch.Generator) -> dict[str, Any]:
+    """A Perceiver without a preprocessor reads embeddings of the model width."""
+    batch, length = inputs["input_ids"].shape
+    return {"inputs": torch.randn(batch, length, config.d_model, generator=generator)}
+
+
+def _audio_per_token(config: Any, inputs: dict[str, torch.Tensor], generator: torch.Generator) -> dict[str, Any]:
+    """Voxtral Realtime adds one audio embedding to every text position: ``audio_length_per_tok`` mel frames per
+    token."""
+    batch, length = inputs["input_ids"].shape
+    frames = int(config.audio_length_per_tok) * length
+    return {"input_features": torch.randn(batch, config.audio_config.num_mel_bins, frames, generator=generator)}
+
+
 RECORDS: tuple[ArchRecord, ...] = (
     # decoders
     ArchRecord(("codegen",), heads_multiple_of=4, note="qkv is split into 4 model-parallel groups of heads"),
@@ -181,12 +236,12 @@ RECORDS: tuple[ArchRecord, ...] = (
                note="the token indexer configured completely; a small hyper-connection rank"),
     ArchRecord(("dots3_note_text",), derive=_dots3_sliding_layers, note="sliding layers sized like the others"),
     ArchRecord(("dots3_note_vision_encoder",), derive=_dots3_vision_experts, note="experts in the last tower layer"),
-    ArchRecord(("mimo_v2_flash",), derive=lambda o: {"num_attention_heads": 2 * o["num_attention_heads"]},
+    ArchRecord(("mimo_v2_flash",), derive=_twice_the_heads,
                note="sliding layers double the kv heads, which must still divide the heads"),
     ArchRecord(("longcat_flash",), fixed={"moe_topk": 2}, note="5.x expert dispatch squeezes away a top-1 axis"),
     ArchRecord(("zaya",), fixed={"num_experts_per_tok": 1}, note="ZAYA routes to one expert"),
     ArchRecord(("blt",), derive=_blt_parts, note="byte-level parts coupled through vocabulary and widths"),
-    # emu3 and emu3_vqgan: see families/multimodal.py (image words in the reserved band, a tiny VQ-VAE)
+    # emu3 and emu3_vqgan: see families/vq.py (image words in the reserved band, a tiny VQ-VAE)
     ArchRecord(("phi4_multimodal",), parts={"vision_config": "phi4_multimodal_vision"},
                note="the model always builds its image embedder, whose config the default leaves out"),
     ArchRecord(("mimi",), fixed={"codebook_size": 16}, note="the audio codebook size must be a power of 2"),
@@ -209,25 +264,25 @@ RECORDS: tuple[ArchRecord, ...] = (
     ArchRecord(("markuplm",), fixed={"max_depth": 4, "xpath_unit_hidden_size": 8, "max_xpath_tag_unit_embeddings": 16,
                                      "max_xpath_subs_unit_embeddings": 16, "tag_pad_id": 15, "subs_pad_id": 15},
                note="XPath embeddings: a shallow depth, small tag/subscript tables, pad ids inside them"),
-    ArchRecord(("perceiver",), derive=lambda o: {"d_latents": o["d_model"]},
+    ArchRecord(("perceiver",), derive=_latents_as_wide_as_inputs,
                fixed={"num_latents": 8, "num_self_attends_per_block": 1},
-               inputs=inputs.unless_tokens(inputs.latent_inputs),
+               inputs=unless_tokens(_latent_inputs),
                note="latents as wide as the inputs, few of them, one self-attention per block"),
     ArchRecord(("esmc",), grouped_kv=False, explicit_head_dim=False, note="plain multi-head attention"),
-    ArchRecord(("longformer",), inputs=inputs.text_and(inputs.first_token_global),
+    ArchRecord(("longformer",), inputs=text_and(_first_token_global),
                note="global attention on the first token"),
     ArchRecord(("lilt",), derive=_lilt_widths, note="box embeddings and the layout stream divide the width"),
     ArchRecord(("layoutlmv3",), derive=_layoutlmv3_widths, explicit_head_dim=False,
                note="box embeddings are concatenated into the width (a multiple of 8)"),
-    ArchRecord(("bros",), fixed={"hidden_size": 64}, inputs=inputs.text_and(inputs.boxes),
+    ArchRecord(("bros",), fixed={"hidden_size": 64}, inputs=text_and(_boxes),
                note="a box per token; each of 8 coordinates gets a sinusoid of width hidden / 32, which must be even"),
     ArchRecord(("lxmert",), fixed={"num_qa_labels": 4, "num_object_labels": 4, "num_attr_labels": 4},
-               inputs=inputs.text_and(inputs.visual_regions),
+               inputs=text_and(_visual_regions),
                note="visual region features next to the text; few answer labels"),
-    ArchRecord(("whisper",), inputs=inputs.unless_tokens(inputs.log_mel),
+    ArchRecord(("whisper",), inputs=unless_tokens(_log_mel),
                note="the base model's encoder reads audio features"),
     # encoder-decoders
-    ArchRecord(("voxtral_realtime",), inputs=inputs.text_and(inputs.audio_per_token),
+    ArchRecord(("voxtral_realtime",), inputs=text_and(_audio_per_token),
                note="streaming transcription: audio frames aligned with the text positions"),
     ArchRecord(("seamless_m4t", "seamless_m4t_v2"), fixed={"upsample_initial_channel": 32},
                note="the vocoder halves its channels at each of 5 upsampling steps: start with 32"),
