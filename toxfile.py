@@ -37,7 +37,7 @@ def envs() -> dict[str, dict[str, Any]]:
     sys.path.insert(0, str(ROOT))
     try:
         from harness.datafile import DataFileError
-        from harness.matrix import load_matrix
+        from harness.matrix.cells import load_matrix
 
         matrix = load_matrix(ROOT / "matrix.yaml")
     except DataFileError as exc:

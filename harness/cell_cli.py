@@ -19,7 +19,7 @@ from pathlib import Path
 
 from harness import cli, versions
 from harness.datafile import DataFileError
-from harness.matrix import Cell, load_matrix
+from harness.matrix.cells import Cell, load_matrix
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -20,7 +20,7 @@ from harness.expectations import Expectation, Judgement, judge, load_expectation
 from harness.findings.build import KINDS, Finding, Grouping
 from harness.findings.gate import FailOn, failing
 from harness.findings.summary import lines_of
-from harness.matrix import load_matrix
+from harness.matrix.cells import load_matrix
 from harness.results import BadLine, Ledger, Verdict, VerdictReader, ledger
 
 

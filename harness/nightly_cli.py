@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Literal
 
 from harness.datafile import DataFileError
-from harness.matrix import DEFAULT_PATH, load_matrix
+from harness.matrix.cells import DEFAULT_PATH, load_matrix
 from harness.results import BadLine, read_verdicts
-from harness.slicing import patterns_of, select
+from harness.matrix.slicing import patterns_of, matching_cells
 
 #: the repository: tox.ini and matrix.yaml; cells write reports/raw/ here
 REPO = DEFAULT_PATH.parent
@@ -106,7 +106,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         matrix = load_matrix()
         matrix.profile(args.profile)
-        cells = select(matrix.cells, patterns_of(args.cells or ["*"]))
+        cells = matching_cells(matrix.cells, patterns_of(args.cells or ["*"]))
     except (DataFileError, LookupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from harness.versions import cell_name, installed
+from harness.versions import installed_cell, installed
 
 #: pass: every oracle agreed; fail: an oracle disagreed (a wrong answer); crash: an unexpected exception;
 #: rejected: a clean error that explains an unsupported combination; unsupported: meaningless by design;
@@ -177,7 +177,7 @@ def case_id(case: dict[str, Any]) -> str:
 def case_verdict(case: dict[str, Any], prop: str, outcome: Outcome, *, pinned: bool = False,
                  **fields: Any) -> Verdict:
     """A judgement of one step of a case (given as its JSON: arch, method, call), in this process's cell."""
-    return Verdict(case_id=case_id(case), cell=cell_name(), versions=installed(), arch=case["arch"]["model_type"],
+    return Verdict(case_id=case_id(case), cell=installed_cell(), versions=installed(), arch=case["arch"]["model_type"],
                    task=case["arch"]["task"], method=case["method"]["method"], property=prop, outcome=outcome,
                    case=case, kind="pinned" if pinned else "generated", **fields)
 
@@ -185,14 +185,14 @@ def case_verdict(case: dict[str, Any], prop: str, outcome: Outcome, *, pinned: b
 def target_verdict(target: dict[str, Any], outcome: Outcome, reason: str, **fields: Any) -> Verdict:
     """The one verdict standing for a whole target (its ``task``, ``arch``, ``method``) that is not run: the
     method refuses the task, the arch cannot be built or drawn, or its worker died before the first case."""
-    return Verdict(case_id=case_id({"target": target}), cell=cell_name(), versions=installed(), arch=target["arch"],
-                   task=target["task"], method=target["method"], property="wrap", outcome=outcome, reason=reason,
-                   case={"target": target}, kind="target", **fields)
+    return Verdict(case_id=case_id({"target": target}), cell=installed_cell(), versions=installed(),
+                   arch=target["arch"], task=target["task"], method=target["method"], property="wrap",
+                   outcome=outcome, reason=reason, case={"target": target}, kind="target", **fields)
 
 
 def import_verdict(error: ErrorInfo, signature: str) -> Verdict:
     """The verdict of a cell whose libraries cannot be imported together: nothing else can run there."""
-    cell = cell_name()
+    cell = installed_cell()
     return Verdict(case_id=case_id({"import": cell}), cell=cell, versions=installed(), arch="", task="", method="",
                    property="import", outcome="crash", signature=signature, error=error, kind="import",
                    reason="the installed transformers and peft cannot be imported together: no case can run")

@@ -32,7 +32,7 @@ def matches(package: str, spec: str) -> bool:
     return bool(version) and Version(version).base_version in SpecifierSet(spec)
 
 
-def cell_name() -> str:
+def installed_cell() -> str:
     """The matrix cell this process belongs to: ``$PEFT_COMPAT_CELL`` (set by tox), else derived from versions,
     e.g. ``py311-tf4.57-peft0.17``."""
     import os

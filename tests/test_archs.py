@@ -17,7 +17,7 @@ from harness.archs.families import arch_record
 from harness.archs.inputs import forward_parameters
 from harness.archs.spec import RESERVED_IDS, ArchSpec
 from harness.archs.strategies import Unbuildable, arch_spec
-from harness.archs.tasks import TASKS, discover
+from harness.archs.tasks import TASKS, model_types
 from harness.draw import draw
 
 # Building a model per example trips hypothesis's deadline and too_slow checks; the zoo guards time instead.
@@ -25,7 +25,7 @@ from harness.draw import draw
 # draw of every type and the survey in the report for several).
 SETTINGS = settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 
-CASES = [(t, mt) for t in TASKS for mt in discover(t)]
+CASES = [(t, mt) for t in TASKS for mt in model_types(t)]
 
 
 def _strategy_or_skip(model_type: str, task: str) -> st.SearchStrategy[ArchSpec]:
@@ -131,7 +131,7 @@ def test_a_causal_lm_head_on_an_encoder_family_runs_as_a_decoder() -> None:
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_the_parts_of_a_composite_share_one_vocabulary(seed: int) -> None:
     """An encoder-decoder's halves read the same token ids, so they take the same vocabulary as the spec's."""
-    if "encoder-decoder" not in discover("seq2seq-lm"):
+    if "encoder-decoder" not in model_types("seq2seq-lm"):
         pytest.skip("no generic encoder-decoder in this transformers")
     spec = draw(arch_spec("encoder-decoder", "seq2seq-lm"), seed)
     assert spec.overrides["encoder"]["vocab_size"] == spec.overrides["decoder"]["vocab_size"] == spec.vocab
@@ -140,7 +140,7 @@ def test_the_parts_of_a_composite_share_one_vocabulary(seed: int) -> None:
 @pytest.mark.parametrize(("task", "model_type"), [("seq2seq-lm", "encoder-decoder"), ("causal-lm", "blt")])
 def test_building_leaves_the_spec_as_drawn(task: str, model_type: str) -> None:
     """Configs that fill in the sub-config dicts they are given do not change the spec (it is replayed as JSON)."""
-    if model_type not in discover(task):
+    if model_type not in model_types(task):
         pytest.skip(f"no {model_type} in this transformers")
     spec = draw(arch_spec(model_type, task), 0)
     before = copy.deepcopy(spec.overrides)
@@ -158,7 +158,7 @@ def test_inputs_are_only_those_the_forward_names(task: str) -> None:
 
 def test_every_applicable_gate_is_the_reason_its_types_are_unsupported() -> None:
     """A gate that holds for the installed transformers makes arch_spec refuse the type, with the gate's reason."""
-    gated = [(t, mt, arch_record(mt).unsupported_reason(t)) for t in TASKS for mt in discover(t)]
+    gated = [(t, mt, arch_record(mt).unsupported_reason(t)) for t in TASKS for mt in model_types(t)]
     gated = [(t, mt, reason) for t, mt, reason in gated if reason]
     if not gated:
         pytest.skip("no gate applies to this transformers")
@@ -192,10 +192,10 @@ def test_unknown_architecture_is_a_clear_error() -> None:
 
 def test_unknown_task_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="unknown task 'translation': choose one of"):
-        discover("translation")
+        model_types("translation")
 
 
 def test_every_discovered_type_gets_a_zoo_row_with_a_status() -> None:
-    rows = zoo.survey(["question-answering"])
-    assert [r.model_type for r in rows] == list(discover("question-answering"))
+    rows = zoo.build_all(["question-answering"])
+    assert [r.model_type for r in rows] == list(model_types("question-answering"))
     assert all(r.status == "ok" or r.reason for r in rows)

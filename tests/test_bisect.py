@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness import cli
-from harness.bisect import Probe, bisect, plan, shows_failure
-from harness.releases import load_releases
+from harness.bisect.search import Probe, bisect, plan, shows_failure
+from harness.matrix.releases import load_releases
 from harness.results import ErrorInfo, Verdict
-from harness.venvs import REPO, Stack, environment
+from harness.bisect.venvs import REPO, Stack, environment
 
 RELEASES = load_releases()
 SIGNATURE = "got multiple values for keyword argument 'past_key_values'"

@@ -18,7 +18,7 @@ from packaging.specifiers import SpecifierSet
 
 from harness.datafile import DataFileError
 from harness.expectations import DEFAULT_PATH, Expectation, judge, load_expectations
-from harness.matrix import load_matrix
+from harness.matrix.cells import load_matrix
 from harness.results import BAD_OUTCOMES, OUTCOMES, ErrorInfo, Verdict
 
 CELL_NAMES = [n for c in load_matrix().cells for n in (c.name, *c.aliases)]

@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness import cli, jobplan
-from harness.matrix import load_matrix
-from harness.slicing import GITHUB_MAX_JOBS
+from harness import cli
+from harness.matrix import jobplan
+from harness.matrix.cells import load_matrix
+from harness.matrix.slicing import GITHUB_MAX_JOBS
 
 MATRIX = load_matrix()
 NIGHTLY = MATRIX.profile("nightly")

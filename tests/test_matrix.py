@@ -22,8 +22,8 @@ from packaging.version import Version
 from harness import cli, versions
 from harness.cell_cli import command_for, mismatches
 from harness.datafile import DataFileError
-from harness.matrix import DEFAULT_PATH, Profile, cell_name, load_matrix, updates
-from harness.releases import first_upload_days, line_of, load_releases
+from harness.matrix.cells import DEFAULT_PATH, Profile, cell_name, load_matrix, updates
+from harness.matrix.releases import first_upload_days, line_of, load_releases
 
 ROOT = DEFAULT_PATH.parent
 MATRIX = load_matrix()
@@ -349,7 +349,7 @@ def _write(directory: Path, data: dict[str, Any]) -> Path:
 def test_every_exclusion_is_backed_by_a_recorded_import_verdict() -> None:
     """A cross is left out only where a run in it recorded that its libraries cannot be imported together: an
     ``import`` crash, on exactly the cross's transformers and peft pins."""
-    from harness.imports import recorded
+    from harness.matrix.imports import recorded
 
     matrix = load_matrix()
     assert matrix.excluded, "matrix.yaml excludes crosses; this test checks what backs them"

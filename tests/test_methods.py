@@ -41,12 +41,12 @@ def test_every_prompt_learning_config_is_discovered_and_listed_as_json() -> None
 
     expected = {name for name, cls in _peft_registry().items() if issubclass(cls, PromptLearningConfig)}
     expected.add("ADAPTION_PROMPT")
-    assert expected <= set(registry.discover())
+    assert expected <= set(registry.prompt_methods())
     out = io.StringIO()
     with redirect_stdout(out):
         methods_cli.main(argparse.Namespace(json=True, survey=False, task=None, seed=0))
     listed = {m["name"]: m for m in json.loads(out.getvalue())}
-    assert set(listed) == set(registry.discover())
+    assert set(listed) == set(registry.prompt_methods())
     assert all(m["config_class"] and "causal-lm" in m["supported_tasks"] for m in listed.values())
 
 
@@ -59,7 +59,7 @@ def test_unknown_method_is_a_clear_error() -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 def test_every_drawn_method_config_is_accepted_by_peft(data: st.DataObject) -> None:
     """Options are valid by construction: peft's config constructor accepts every draw, within the stated bounds."""
-    name = data.draw(st.sampled_from(sorted(registry.discover())))
+    name = data.draw(st.sampled_from(sorted(registry.prompt_methods())))
     spec = data.draw(method_spec(name, LLAMA))
     config = make_config(spec, "causal-lm")
     if hasattr(config, "num_virtual_tokens") and name != "ADAPTION_PROMPT":
@@ -71,7 +71,7 @@ def test_every_drawn_method_config_is_accepted_by_peft(data: st.DataObject) -> N
         assert all(16 <= t < LLAMA.vocab for t in config.cpt_token_ids)
 
 
-@pytest.mark.parametrize("name", sorted(registry.discover()))
+@pytest.mark.parametrize("name", sorted(registry.prompt_methods()))
 def test_every_method_has_a_drawn_config_that_wraps_and_runs(name: str) -> None:
     """Wrapping records an outcome for every draw, and each method has draws peft wraps into a model that runs."""
     from hypothesis import find
@@ -118,9 +118,9 @@ def test_a_method_registered_at_run_time_is_discovered_drawn_and_wrapped(monkeyp
         made_up_flag: bool = False
 
     monkeypatch.setitem(PEFT_TYPE_TO_CONFIG_MAPPING, "MADE_UP_PROMPT", MadeUpPromptConfig)
-    registry.discover.cache_clear()
+    registry.prompt_methods.cache_clear()
     try:
-        assert "MADE_UP_PROMPT" in registry.discover()
+        assert "MADE_UP_PROMPT" in registry.prompt_methods()
         from hypothesis import find
 
         spec = find(method_spec("MADE_UP_PROMPT", LLAMA), lambda s: s.options["made_up_flag"], settings=FIND)
@@ -130,4 +130,4 @@ def test_a_method_registered_at_run_time_is_discovered_drawn_and_wrapped(monkeyp
         assert result.outcome == "wrapped", result.error
         assert isinstance(result.model.peft_config["default"], MadeUpPromptConfig)
     finally:
-        registry.discover.cache_clear()
+        registry.prompt_methods.cache_clear()

@@ -14,7 +14,7 @@ from harness.archs.families.layout import TASK
 from harness.archs.multimodal import language_model, layout_of
 from harness.archs.spec import RESERVED_IDS, ArchSpec
 from harness.archs.strategies import Unbuildable, arch_spec
-from harness.archs.tasks import discover, model_class
+from harness.archs.tasks import model_types, model_class
 
 SETTINGS = settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 #: the families later work leans on, checked in the default (fast) run; the rest run under -m slow
@@ -26,7 +26,7 @@ ONE_STACK = ("git", "idefics", "chameleon")
 def _with_layout() -> list[str]:
     """Image-text types of the installed transformers whose config's record lays out images (and can be drawn)."""
     found = []
-    for model_type in discover(TASK):
+    for model_type in model_types(TASK):
         try:
             config_cls = model_class(TASK, model_type).config_class
             arch_spec(model_type, TASK)

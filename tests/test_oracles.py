@@ -11,9 +11,9 @@ import stand_ins as S
 from harness.archs.spec import ArchSpec
 from harness.calls import CallSpec, GenerateSpec
 from harness.cases import Case
-from harness.execute import run_case
+from harness.run.execute import run_case
 from harness.methods.wrap import MethodSpec
-from harness.oracles import select
+from harness.oracles import properties_named
 from harness.oracles.base import Trial
 
 TIMEOUT_S = 60.0
@@ -42,7 +42,7 @@ def _outcome(case: Case, prop: str, stand_in: type | None) -> str:
         if stand_in is not None:
             trial.model = stand_in(trial.model)
 
-    verdicts = {v.property: v for v in run_case(case, select([prop]), TIMEOUT_S, hook=swap)}
+    verdicts = {v.property: v for v in run_case(case, properties_named([prop]), TIMEOUT_S, hook=swap)}
     assert verdicts["wrap"].outcome == "pass", verdicts["wrap"]
     return verdicts[prop].outcome
 
@@ -106,7 +106,7 @@ def test_a_generate_the_base_model_fails_too_is_a_skip_not_a_peft_crash(monkeypa
     def swap(trial: Trial) -> None:
         trial.model = S.RefusesToGenerate(trial.model)
 
-    verdict = {v.property: v for v in run_case(ADAPTION, select(["generate-greedy"]), TIMEOUT_S, hook=swap)}[
+    verdict = {v.property: v for v in run_case(ADAPTION, properties_named(["generate-greedy"]), TIMEOUT_S, hook=swap)}[
         "generate-greedy"]
     assert verdict.outcome == ("skip" if base_fails_too else "crash"), verdict
     assert ("base model fails" in verdict.reason) is base_fails_too
@@ -124,7 +124,7 @@ def test_generate_options_names_a_dropped_prompt_rather_than_its_symptoms() -> N
             if stand_in is not None:
                 trial.model = stand_in(trial.model)
 
-        verdict = {v.property: v for v in run_case(case, select(["generate-options"]), TIMEOUT_S, hook=swap)}[
+        verdict = {v.property: v for v in run_case(case, properties_named(["generate-options"]), TIMEOUT_S, hook=swap)}[
             "generate-options"]
         return verdict.outcome, verdict.error.message if verdict.error else ""
 

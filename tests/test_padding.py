@@ -9,9 +9,9 @@ import stand_ins as S
 from harness.archs.spec import ArchSpec
 from harness.calls import CallSpec, GenerateSpec
 from harness.cases import Case
-from harness.execute import run_case
+from harness.run.execute import run_case
 from harness.methods.wrap import MethodSpec
-from harness.oracles import select
+from harness.oracles import properties_named
 from harness.oracles.base import Trial
 from test_oracles import ADAPTION, LLAMA, TIMEOUT_S
 
@@ -29,7 +29,7 @@ def _outcome(case: Case, prop: str, stand_in: type | None = None) -> tuple[str, 
         if stand_in is not None:
             trial.model = stand_in(trial.model)
 
-    verdict = {v.property: v for v in run_case(case, select([prop]), TIMEOUT_S, hook=swap)}[prop]
+    verdict = {v.property: v for v in run_case(case, properties_named([prop]), TIMEOUT_S, hook=swap)}[prop]
     return verdict.outcome, verdict.reason or verdict.signature
 
 

@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.archs.paths import cache_classes, features
-from harness.archs.tasks import discover
-from harness.matrix import Profile
+from harness.archs.tasks import model_types
+from harness.matrix.cells import Profile
 
 FEATURES = st.frozensets(st.sampled_from([f"k:{i}" for i in range(30)]), max_size=5)
 
@@ -55,7 +55,7 @@ def test_cache_classes_are_the_ones_imported_or_defined() -> None:
     ("causal-lm", "gpt2", {"attention:multi-head"}),
 ])
 def test_features_of_well_known_architectures(task: str, model_type: str, expected: set[str]) -> None:
-    if model_type not in discover(task):
+    if model_type not in model_types(task):
         pytest.skip(f"no {model_type} for {task} in this transformers")
     found = features(task, model_type)
     assert expected <= found

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from harness.matrix import Profile
-from harness.plan import Target
+from harness.matrix.cells import Profile
+from harness.run.plan import Target
 from harness.results import Verdict, case_id
 from harness.writer import VerdictWriter
-from harness.runner import Item, Supervisor, target_record_id
+from harness.run.runner import Item, Supervisor, target_record_id
 
 CELL = "py311-test"
 PROPERTIES = ["forward", "generate-greedy"]

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from harness.datafile import DataFileError
-from harness.matrix import DEFAULT_PATH, load_matrix
-from harness.pinned import load_pinned
+from harness.matrix.cells import DEFAULT_PATH, load_matrix
+from harness.run.pinned import load_pinned
 from harness.results import Verdict, read_verdicts
 from harness.writer import VerdictWriter
 

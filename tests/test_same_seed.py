@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from harness.matrix import load_matrix
+from harness.matrix.cells import load_matrix
 from harness.oracles import PROPERTIES
 from harness.results import read_verdicts
-from harness.runner import Item, Supervisor
+from harness.run.runner import Item, Supervisor
 from harness.versions import installed
 from harness.writer import VerdictWriter
 

@@ -31,10 +31,10 @@ def load(case: Case, prop: str) -> dict[str, Any]:
 
 
 def _wraps(case: Case) -> bool:
-    from harness.execute import run_case
-    from harness.oracles import select
+    from harness.run.execute import run_case
+    from harness.oracles import properties_named
 
-    return {v.property: v.outcome for v in run_case(case, select(["trainable-set"]), 60)}["wrap"] == "pass"
+    return {v.property: v.outcome for v in run_case(case, properties_named(["trainable-set"]), 60)}["wrap"] == "pass"
 
 
 def test_every_property_has_a_script_form() -> None:
@@ -110,10 +110,10 @@ def test_the_outer_model_script_holds_for_blip_2_and_fails_when_the_adapter_cann
 
     # BLIP-2: its OPT language model has a head (the oracle passes it here; llava's headless LM meets a peft bug)
     case = draw(case_strategy("image-text-to-text", "blip-2", "PROMPT_TUNING"), 0)
-    from harness.execute import run_case
-    from harness.oracles import select
+    from harness.run.execute import run_case
+    from harness.oracles import properties_named
 
-    oracle = {v.property: v for v in run_case(case, select(["outer-wrapped-lm"]), 60)}["outer-wrapped-lm"]
+    oracle = {v.property: v for v in run_case(case, properties_named(["outer-wrapped-lm"]), 60)}["outer-wrapped-lm"]
     if oracle.outcome != "pass":  # transformers 4.45's BLIP-2 config has no hidden_size for peft to read
         pytest.skip(f"the oracle itself gives {oracle.outcome} here ({oracle.signature or oracle.reason})")
     script = load(case, "outer-wrapped-lm")
@@ -135,11 +135,12 @@ def test_the_seq2seq_greedy_script_grows_the_decoder_ids_and_agrees_with_the_ora
     """Seeds whose cases the oracle passes (t5's has no attention mask); the script must pass them too."""
     from harness.cases import case_strategy
     from harness.draw import draw
-    from harness.execute import run_case
-    from harness.oracles import select
+    from harness.run.execute import run_case
+    from harness.oracles import properties_named
 
     case = draw(case_strategy("seq2seq-lm", arch, "PROMPT_TUNING"), seed)
-    assert {v.property: v.outcome for v in run_case(case, select(["generate-greedy"]), 60)}["generate-greedy"] == "pass"
+    verdicts = {v.property: v.outcome for v in run_case(case, properties_named(["generate-greedy"]), 60)}
+    assert verdicts["generate-greedy"] == "pass"
     script = load(case, "generate-greedy")
     assert script["IS_SEQ2SEQ"] and "decoder_input_ids" not in script["gen_inputs"]
     script["check"](script["model"])
@@ -226,11 +227,11 @@ AGREE = [
 @pytest.mark.parametrize("make", AGREE, ids=[f"case{i}-{make()[1]}" for i, make in enumerate(AGREE)])
 def test_a_script_judges_as_its_oracle_does(make: Any) -> None:
     """The same verdict on the same case: pass, fail (PropertyViolated) or not judged (Unsupported, exit 0)."""
-    from harness.execute import run_case
-    from harness.oracles import select
+    from harness.run.execute import run_case
+    from harness.oracles import properties_named
 
     case, prop = make()
-    verdict = {v.property: v for v in run_case(case, select([prop]), 60)}[prop]
+    verdict = {v.property: v for v in run_case(case, properties_named([prop]), 60)}[prop]
     if verdict.outcome not in ("pass", "fail", "unsupported"):
         pytest.skip(f"the oracle gives {verdict.outcome} ({verdict.reason or verdict.signature})")
     script = load(case, prop)

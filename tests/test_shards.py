@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness import cli
-from harness.plan import Shard
+from harness.matrix.shards import Shard
 
 KEYS = st.lists(st.text(min_size=1, max_size=30), unique=True, max_size=60)
 

@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness import cli
-from harness.matrix import DEFAULT_PATH, load_matrix
-from harness.releases import line_of
-from harness.slicing import GITHUB_MAX_JOBS, github_matrix, patterns_of, select, slices
+from harness.matrix.cells import DEFAULT_PATH, load_matrix
+from harness.matrix.releases import line_of
+from harness.matrix.slicing import GITHUB_MAX_JOBS, github_matrix, patterns_of, matching_cells, slices
 
 MATRIX = load_matrix()
 RAW = yaml.safe_load(DEFAULT_PATH.read_text())
@@ -96,16 +96,16 @@ def test_a_sharded_cell_is_one_job_per_shard_each_with_its_own_outputs() -> None
 
 def test_patterns_pick_cells_in_matrix_order_once_each_and_aliases_pick_their_pairing() -> None:
     pairing = next(c for c in MATRIX.pairings if c.aliases)
-    chosen = select(MATRIX.cells, patterns_of([f"{pairing.aliases[0]},{pairing.name}", "*-peft0.11"]))
+    chosen = matching_cells(MATRIX.cells, patterns_of([f"{pairing.aliases[0]},{pairing.name}", "*-peft0.11"]))
     assert chosen[0] == pairing and len(chosen) == len(set(chosen))
     assert chosen == [c for c in MATRIX.cells if c in chosen]
     assert {c.name for c in chosen[1:]} == {c.name for c in MATRIX.crosses if c.name.endswith("-peft0.11")}
-    assert select(MATRIX.cells, ["*"]) == list(MATRIX.cells)
+    assert matching_cells(MATRIX.cells, ["*"]) == list(MATRIX.cells)
 
 
 def test_a_pattern_that_matches_nothing_is_refused_with_near_matches(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(LookupError, match=r"'py311-tf4\.4' matches no cell \(did you mean 'py311-tf4\.45'"):
-        select(MATRIX.cells, ["py311-tf4.45", "py311-tf4.4"])
+        matching_cells(MATRIX.cells, ["py311-tf4.45", "py311-tf4.4"])
     assert cli.main(["matrix", "--github", "--cells", "py311-tf4.45-peft0.11"]) == 2
     assert "crosses need --nightly" in capsys.readouterr().err
 

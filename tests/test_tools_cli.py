@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.cli import main
-from harness.execute import run_case
+from harness.run.execute import run_case
 from harness.junit import write_junit
-from harness.oracles import select
+from harness.oracles import properties_named
 from harness.results import BAD_OUTCOMES, OUTCOMES, Verdict
 from harness.writer import VerdictWriter
 from report_factory import verdict
@@ -53,7 +53,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A verdict file holding one real case (the oracle tests' llama × adaption prompt), judged on two properties."""
     path = tmp_path_factory.mktemp("repro") / "cell.jsonl"
     with VerdictWriter(path) as writer:
-        for v in run_case(ADAPTION, select(["forward", "positional-ids"]), TIMEOUT_S):
+        for v in run_case(ADAPTION, properties_named(["forward", "positional-ids"]), TIMEOUT_S):
             writer.write(v)
     return path, ADAPTION.id
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.plan import Target, top_up
+from harness.run.plan import Target, top_up
 from harness.results import Verdict
 
 OUTCOMES = ("pass", "crash", "rejected", "skip")

@@ -8,9 +8,9 @@ import stand_ins as S
 from harness.archs.spec import ArchSpec
 from harness.calls import CallSpec
 from harness.cases import Case
-from harness.execute import run_case
+from harness.run.execute import run_case
 from harness.methods.wrap import MethodSpec, WrapResult
-from harness.oracles import select
+from harness.oracles import properties_named
 from harness.oracles.base import Trial
 from test_oracles import LLAMA, TIMEOUT_S
 
@@ -22,7 +22,7 @@ CASE = Case(LLAMA_CLS, PROMPT, CallSpec(batch=2, length=5, seed=11))
 def _verdicts(case: Case, prop: str, hook: object = None) -> dict:
     """The verdicts by property; skips the test where the installed peft cannot wrap the case at all (peft 0.13's
     classification wrap crash, expectation peft-2246): nothing trains there to judge."""
-    verdicts = {v.property: v for v in run_case(case, select([prop]), TIMEOUT_S, hook=hook)}  # type: ignore[arg-type]
+    verdicts = {v.property: v for v in run_case(case, properties_named([prop]), TIMEOUT_S, hook=hook)}  # type: ignore[arg-type]
     if verdicts["wrap"].outcome != "pass":
         pytest.skip(f"this peft does not wrap {case.arch.task} {case.arch.model_type}: {verdicts['wrap'].signature}")
     return verdicts
@@ -77,7 +77,7 @@ def test_geometry_inferred_reports_the_refusal_while_the_case_goes_on(monkeypatc
     case = Case(LLAMA, PROMPT, CallSpec(batch=2, length=5, seed=11))
     assert _verdicts(case, "geometry-inferred")["geometry-inferred"].outcome == "pass"
     monkeypatch.setattr(base, "wrap", refusing)
-    verdicts = {v.property: v for v in run_case(case, select(["geometry-inferred", "forward"]), TIMEOUT_S)}
+    verdicts = {v.property: v for v in run_case(case, properties_named(["geometry-inferred", "forward"]), TIMEOUT_S)}
     assert verdicts["geometry-inferred"].outcome == "rejected", verdicts["geometry-inferred"]
     assert "num_layers" in verdicts["geometry-inferred"].reason
     assert verdicts["forward"].outcome == "pass"

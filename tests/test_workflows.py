@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from harness.matrix import DEFAULT_PATH, load_matrix
-from harness.slicing import github_matrix, patterns_of, select
+from harness.matrix.cells import DEFAULT_PATH, load_matrix
+from harness.matrix.slicing import github_matrix, patterns_of, matching_cells
 
 ROOT = DEFAULT_PATH.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -127,4 +127,4 @@ def test_the_cells_the_workflows_name_are_in_the_matrix() -> None:
         cells = MATRIX.cells if given.get("nightly") is True else MATRIX.pairings
         patterns = patterns_of([str(given.get("cells", "*"))])
         if "${{" not in patterns[0]:
-            assert select(cells, patterns), caller
+            assert matching_cells(cells, patterns), caller

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.archs import fields, introspect, layerlists
-from harness.archs.tasks import TASKS, discover
+from harness.archs.tasks import TASKS, model_types
 
 #: cache classes a modeling module uses: imported from cache_utils, or defined in it
 _CACHE_IMPORT = re.compile(r"from \S*cache_utils import (?:\(([^)]*)\)|([^\n]*))")
@@ -71,7 +71,7 @@ def copied_from(model_type: str) -> str:
 @functools.cache
 def families() -> frozenset[str]:
     """Families whose code at least ``FAMILY_MIN_COPIES`` other architectures copy."""
-    types = {mt for t in TASKS for mt in discover(t)}
+    types = {mt for t in TASKS for mt in model_types(t)}
     counts = Counter(copied_from(mt) for mt in types if copied_from(mt) != _own(mt))
     return frozenset(f for f, n in counts.items() if n >= FAMILY_MIN_COPIES)
 

@@ -73,7 +73,7 @@ def _text_types() -> frozenset[str]:
 
 
 @functools.cache
-def discover(task_name: str) -> dict[str, str]:
+def model_types(task_name: str) -> dict[str, str]:
     """model_type → model class name for every architecture of ``task_name`` in the installed transformers."""
     t = task(task_name)
     found: dict[str, str] = {}
@@ -89,7 +89,7 @@ def model_class(task_name: str, model_type: str) -> type:
     """The model class of (task, model_type); a clear error when the installed transformers has none."""
     import transformers  # on first use (start-up time)
 
-    types = discover(task_name)
+    types = model_types(task_name)
     if model_type not in types:
         raise ValueError(
             f"{model_type!r} is not a {task_name} architecture in transformers {transformers.__version__}; "

@@ -13,7 +13,7 @@ from typing import Literal
 
 from harness.archs.build import TooLarge, arch_config, build, forward, sample_inputs
 from harness.archs.strategies import Unbuildable, arch_spec
-from harness.archs.tasks import TASKS, discover, model_class
+from harness.archs.tasks import TASKS, model_types, model_class
 from harness.draw import draw
 from harness.timeouts import CaseTimeout, time_limit
 
@@ -69,7 +69,7 @@ def missing_package(exc: BaseException) -> str | None:
     return None
 
 
-def survey_one(model_type: str, task: str, seed: int = 0) -> ZooRow:
+def build_one(model_type: str, task: str, seed: int = 0) -> ZooRow:
     """Draw, build and run one tiny model; the row says what happened."""
     row = ZooRow(model_type, task, "ok")
     stage: Status = "config-rejected"
@@ -99,9 +99,9 @@ def survey_one(model_type: str, task: str, seed: int = 0) -> ZooRow:
     return row
 
 
-def survey(tasks: list[str] | None = None, seed: int = 0) -> list[ZooRow]:
+def build_all(tasks: list[str] | None = None, seed: int = 0) -> list[ZooRow]:
     """A row for every architecture of every task in ``tasks`` (default: all)."""
-    return [survey_one(mt, t, seed) for t in (tasks or list(TASKS)) for mt in discover(t)]
+    return [build_one(mt, t, seed) for t in (tasks or list(TASKS)) for mt in model_types(t)]
 
 
 def totals(rows: list[ZooRow]) -> dict[str, Counter[str]]:

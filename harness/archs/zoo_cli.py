@@ -26,10 +26,10 @@ def main(args: argparse.Namespace) -> int:
     quiet_libraries()
     rows = []
     for task in args.task or list(TASKS):
-        for model_type in zoo.discover(task):
+        for model_type in zoo.model_types(task):
             if args.arch and model_type not in args.arch:
                 continue
-            row = zoo.survey_one(model_type, task, args.seed)
+            row = zoo.build_one(model_type, task, args.seed)
             rows.append(row)
             if not args.json:
                 _print_row(row)

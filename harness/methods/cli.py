@@ -10,7 +10,7 @@ from collections import Counter
 from typing import Any
 
 from harness.methods.options import option_space, record_for
-from harness.methods.registry import Method, discover
+from harness.methods.registry import Method, prompt_methods
 
 SURVEY_TASKS = ("causal-lm", "seq2seq-lm", "seq-cls")
 
@@ -39,7 +39,7 @@ def describe(m: Method) -> dict[str, Any]:
 def main(args: argparse.Namespace) -> int:
     if args.survey:
         return _survey(args)
-    described = [describe(m) for m in discover().values()]
+    described = [describe(m) for m in prompt_methods().values()]
     if args.json:
         json.dump(described, sys.stdout, indent=1)
         print()
@@ -56,11 +56,11 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _survey(args: argparse.Namespace) -> int:
-    from harness.methods.survey import survey
+    from harness.methods.survey import wrap_all
 
     counts: Counter[tuple[str, str, str]] = Counter()
     rows = []
-    for row in survey(args.task or list(SURVEY_TASKS), args.seed):
+    for row in wrap_all(args.task or list(SURVEY_TASKS), args.seed):
         counts[(row["method"], row["outcome"], row["geometry"])] += 1
         rows.append(row)
         if not args.json and row["outcome"] != "wrapped":

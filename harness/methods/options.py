@@ -159,9 +159,9 @@ def record_for(method: Method) -> Refine | None:
     subclass of PromptTuningConfig is drawn like prompt tuning); None: generic only."""
     if method.name in RECORDS:
         return RECORDS[method.name]
-    from harness.methods.registry import discover
+    from harness.methods.registry import prompt_methods
 
-    by_class = {m.config_cls: RECORDS[m.name] for m in discover().values() if m.name in RECORDS}
+    by_class = {m.config_cls: RECORDS[m.name] for m in prompt_methods().values() if m.name in RECORDS}
     return next((by_class[base] for base in method.config_cls.__mro__[1:] if base in by_class), None)
 
 

@@ -61,7 +61,7 @@ def _task_support(config_cls: type) -> dict[str, str | None]:
 
 
 @functools.cache
-def discover() -> dict[str, Method]:
+def prompt_methods() -> dict[str, Method]:
     """name → :class:`Method` for every prompt method of the installed peft, in registry order."""
     return {
         name: Method(name, cls, _task_support(cls))
@@ -72,7 +72,7 @@ def discover() -> dict[str, Method]:
 
 def method(name: str) -> Method:
     """The method called ``name`` (case-insensitive); a clear error lists the installed ones."""
-    methods = discover()
+    methods = prompt_methods()
     key = method_key(name)
     if key not in methods:
         import peft

@@ -7,18 +7,18 @@ from typing import Any
 
 from harness.archs.build import build
 from harness.archs.strategies import arch_spec
-from harness.archs.tasks import discover as discover_archs
+from harness.archs.tasks import model_types
 from harness.draw import draw
-from harness.methods.registry import discover as discover_methods
+from harness.methods.registry import prompt_methods
 from harness.methods.wrap import method_spec, wrap
 from harness.outcomes import error_info, signature
 
 
-def survey(tasks: list[str], seed: int = 0) -> Iterator[dict[str, Any]]:
+def wrap_all(tasks: list[str], seed: int = 0) -> Iterator[dict[str, Any]]:
     """One row per (task, arch, method): outcome (wrapped / rejected / crashed / arch-unusable), geometry, reason."""
-    methods = list(discover_methods())
+    methods = list(prompt_methods())
     for task in tasks:
-        for arch in discover_archs(task):
+        for arch in model_types(task):
             try:
                 spec = draw(arch_spec(arch, task), seed)
                 build(spec)

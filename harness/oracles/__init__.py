@@ -12,7 +12,7 @@ PROPERTIES: dict[str, Property] = {
 }
 
 
-def select(names: list[str] | None) -> list[Property]:
+def properties_named(names: list[str] | None) -> list[Property]:
     """The named properties (all when ``names`` is empty); a clear error lists the known ones."""
     if not names:
         return list(PROPERTIES.values())

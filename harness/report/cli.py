@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from harness.expectations import DataFileError, Expectation, load_expectations
-from harness.matrix import load_matrix
+from harness.matrix.cells import load_matrix
 from harness.report import compat, deprecations, html, markdown, model
 from harness.report.diff import Diff, compare
 

@@ -20,7 +20,7 @@ from typing import Any
 from harness.findings import export
 from harness.findings.build import Finding
 from harness.report.diff import CATEGORIES, Diff
-from harness.report.model import FLAKY, STATUSES, Key, Report, Signature, Target, repro, worst
+from harness.report.model import FLAKY, STATUSES, Key, Report, Signature, TargetRow, repro, worst
 from harness.results import BAD_OUTCOMES
 
 SCHEMA = 2
@@ -75,7 +75,7 @@ def details_json(report: Report, generated: str) -> dict[str, Any]:
 def _targets(report: Report, properties: list[str]) -> list[dict[str, Any]]:
     """One row per (cell, arch, task, method): its properties' statuses (in ``properties`` order, None where it has
     no verdict), its cases, and the detail of its bad or flaky properties (the counts are in the details file)."""
-    grouped: dict[tuple[str, str, str, str], dict[str, Target]] = {}
+    grouped: dict[tuple[str, str, str, str], dict[str, TargetRow]] = {}
     for key, target in sorted(report.targets.items()):
         grouped.setdefault(key[:4], {})[key.property] = target
     rows = []
@@ -94,7 +94,7 @@ def _targets(report: Report, properties: list[str]) -> list[dict[str, Any]]:
     return rows
 
 
-def _bad(target: Target) -> dict[str, Any]:
+def _bad(target: TargetRow) -> dict[str, Any]:
     detail: dict[str, Any] = {"signatures": [text for text, _ in target.signatures.most_common()],
                               "bad_cases": target.bad_cases()}
     if target.flaky_cases:
@@ -102,7 +102,7 @@ def _bad(target: Target) -> dict[str, Any]:
     return detail
 
 
-def _target_property(target: Target) -> dict[str, Any]:
+def _target_property(target: TargetRow) -> dict[str, Any]:
     return {
         **target.key._asdict(),
         "status": target.status,

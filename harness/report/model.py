@@ -88,7 +88,7 @@ def version_order(version: str) -> tuple[int, Version | str]:
 
 
 @dataclass
-class Target:
+class TargetRow:
     key: Key
     #: outcome → verdicts
     counts: Counter[str] = field(default_factory=Counter)
@@ -179,7 +179,7 @@ class Report:
     inputs: list[str] = field(default_factory=list)
     unreadable: list[BadLine] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
-    targets: dict[Key, Target] = field(default_factory=dict)
+    targets: dict[Key, TargetRow] = field(default_factory=dict)
     signatures: dict[str, Signature] = field(default_factory=dict)
     #: (transformers, peft) version → cell → outcome → verdicts
     squares: dict[tuple[str, str], dict[str, Counter[str]]] = field(default_factory=dict)
@@ -225,7 +225,7 @@ class Report:
         finding's flakiness, nothing else."""
         self.grouping.add(verdict)
         key = Key(verdict.cell, verdict.arch, verdict.task, verdict.method, verdict.property)
-        target = self.targets.get(key) or self.targets.setdefault(key, Target(key))
+        target = self.targets.get(key) or self.targets.setdefault(key, TargetRow(key))
         target.cases.setdefault(verdict.case_id, Counter())[verdict.outcome] += 1
         self.reruns.add((verdict.cell, verdict.case_id))
 
@@ -233,7 +233,7 @@ class Report:
         """A first judgement of a (case, property): every count and signature takes it."""
         self.grouping.add(verdict)
         key = Key(verdict.cell, verdict.arch, verdict.task, verdict.method, verdict.property)
-        target = self.targets.get(key) or self.targets.setdefault(key, Target(key))
+        target = self.targets.get(key) or self.targets.setdefault(key, TargetRow(key))
         outcome = verdict.outcome
         self.counts[outcome] += 1
         target.counts[outcome] += 1

@@ -23,11 +23,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness import run_cli
+from harness.run import cli as run_cli
 from harness.results import Verdict
 
 if TYPE_CHECKING:
-    from harness.runner import WorkerTimes
+    from harness.run.runner import WorkerTimes
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -56,9 +56,9 @@ def _process_start() -> float:
 
 
 def _print_figures(out: Path, jobs: int, launched: float, wall: float) -> None:
-    from harness import zygote
+    from harness.run import zygote
     from harness.results import read_verdicts
-    from harness.runner import WORKER_TIMES
+    from harness.run.runner import WORKER_TIMES
 
     verdicts = list(read_verdicts(out, []))
     cases = {v.case_id for v in verdicts if "arch" in v.case}

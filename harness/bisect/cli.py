@@ -5,8 +5,8 @@ probed release. One axis is a range of releases, the other is held at one versio
 CASE is a case id found in verdict files (--from, default reports/raw/*.jsonl) or a case JSON file. The releases come
 from harness/data/releases.yaml. A release counts as bad when a fail/crash/timeout shows (whose text contains
 --signature, if given: other failures then do not count); a release where the case cannot be judged (its properties
-were skipped) stops the search. Venvs are built with uv and kept (harness.venvs); each probe's verdicts are kept in
---out. Exit status: 0 when a flip was found, 1 when none was, 2 on a usage error or a probe that could not run.
+were skipped) stops the search. Venvs are built with uv and kept (harness.bisect.venvs); each probe's verdicts are
+kept in --out. Exit status: 0 when a flip was found, 1 when none was, 2 on a usage error or a probe that could not run.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from harness.bisect import Bisection, Plan, Probe, bisect, plan, shows_failure
+from harness.bisect.search import Bisection, Plan, Probe, bisect, plan, shows_failure
 from harness.datafile import DataFileError
-from harness.releases import load_releases
-from harness.repro_cli import find_case
+from harness.matrix.releases import load_releases
+from harness.run.lookup import find_case
 from harness.results import BAD_OUTCOMES, Verdict, case_id, read_verdicts
-from harness.venvs import Stack, VenvError, cache_root, ensure, environment
+from harness.bisect.venvs import Stack, VenvError, cache_root, ensure, environment
 
 
 class ProbeError(RuntimeError):
@@ -51,7 +51,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from harness.matrix import load_matrix
+    from harness.matrix.cells import load_matrix
 
     try:
         case = find_case(args.case, args.sources)

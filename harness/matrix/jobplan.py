@@ -4,7 +4,7 @@ fits the job budget of ``matrix.yaml`` (``jobs``).
 A cell's cost is worker-seconds: per target, the verdicts' ``duration_s`` of its cases (the last run's verdict files,
 when given) scaled to the profile's examples and by the harness overhead, or ``jobs.target_seconds`` of the profile
 when no verdict of the cell is at hand. A target whose wrap never passed costs one case: the run records it once.
-Shards are assigned by the hash of each target key (``harness.plan.Shard``), so with measured costs the planner
+Shards are assigned by the hash of each target key (``harness.matrix.shards.Shard``), so with measured costs the planner
 checks every shard's own cost, not an average.
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.matrix import Cell, JobBudget, Profile
-from harness.plan import Shard
+from harness.matrix.cells import Cell, JobBudget, Profile
+from harness.matrix.shards import Shard
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """Choosing matrix cells by name, and cutting them into CI jobs.
 
-``select`` picks cells with fnmatch patterns (``py311-tf4.45*``; several patterns may share one argument, separated
-by commas), as ``python -m harness matrix --cells`` and ``python -m harness nightly --cells`` take them. ``slices``
-cuts a list into at most N contiguous, balanced slices; ``github_matrix`` is the ``strategy.matrix`` of the nightly
-workflow: one job per slice, under GitHub's limit of 256 jobs per matrix, several cells per job only when needed.
+``matching_cells`` picks cells with fnmatch patterns (``py311-tf4.45*``; several patterns may share one argument,
+separated by commas), as ``python -m harness matrix --cells`` and ``python -m harness nightly --cells`` take them.
+``slices`` cuts a list into at most N contiguous, balanced slices; ``github_matrix`` is the ``strategy.matrix`` of the
+nightly workflow: one job per slice, under GitHub's limit of 256 jobs per matrix, several cells per job only
+when needed.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from harness.datafile import near
-from harness.matrix import Cell
+from harness.matrix.cells import Cell
 
 #: GitHub Actions: "A matrix will generate a maximum of 256 jobs per workflow run."
 GITHUB_MAX_JOBS = 256
@@ -25,7 +26,7 @@ def patterns_of(values: Iterable[str]) -> list[str]:
     return [p.strip() for value in values for p in value.split(",") if p.strip()]
 
 
-def select(cells: Sequence[Cell], patterns: Sequence[str]) -> list[Cell]:
+def matching_cells(cells: Sequence[Cell], patterns: Sequence[str]) -> list[Cell]:
     """The cells whose name or an alias matches one of ``patterns``, in matrix order, each once. A pattern that
     matches no cell is a LookupError naming near matches: a typo must not silently shrink a run."""
     chosen = []
@@ -59,7 +60,7 @@ def github_matrix(cells: Sequence[Cell], max_jobs: int = GITHUB_MAX_JOBS,
                   shards: Mapping[str, int] | None = None) -> dict[str, Any]:
     """``{"include": [{"key", "cells", "count", "args"}, ...]}`` for ``strategy.matrix: ${{ fromJSON(...) }}``.
 
-    A cell planned in N > 1 shards (``shards``, from ``harness.jobplan``) is N jobs of its own, each running
+    A cell planned in N > 1 shards (``shards``, from ``harness.matrix.jobplan``) is N jobs of its own, each running
     ``--shard I/N`` into its own verdict file; the other cells share the remaining jobs as contiguous balanced
     slices. ``cells`` is a comma-separated list for ``tox -e``; ``args`` are more ``run`` arguments; ``key`` names the
     job, its artifact and its caches (the cell name for a one-cell job, ``first..last`` for a slice, ``cell.IofN``

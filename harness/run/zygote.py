@@ -81,7 +81,7 @@ class Zygote:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "harness.zygote", str(theirs.fileno()), str(os.getpid())],
+            [sys.executable, "-m", "harness.run.zygote", str(theirs.fileno()), str(os.getpid())],
             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, env=env,
         )
@@ -162,7 +162,7 @@ def _serve_worker(request: dict[str, Any], fds: list[int], supervisor: int) -> N
     die_with_parent(supervisor)
     os.environ.clear()
     os.environ.update(request["env"])
-    from harness.worker import serve
+    from harness.run.worker import serve
 
     commands_fd, events_fd = fds
     with os.fdopen(commands_fd, "r", encoding="utf-8") as commands, \
@@ -200,7 +200,7 @@ def main() -> None:
     channel_fd, supervisor = int(sys.argv[1]), int(sys.argv[2])
     die_with_parent(supervisor)
     from harness.quiet import quiet_libraries
-    from harness.worker import warm_up
+    from harness.run.worker import warm_up
 
     quiet_libraries()
     warm_up()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from harness.results import Verdict, read_verdicts
 
-IMPORTS_DIR = Path(__file__).parent / "data" / "imports"
+IMPORTS_DIR = Path(__file__).parents[1] / "data" / "imports"
 
 
 def recorded(cell: str, folder: Path = IMPORTS_DIR) -> Verdict | None:

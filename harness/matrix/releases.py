@@ -22,7 +22,7 @@ from packaging.version import InvalidVersion, Version
 from harness.datafile import Reader, load_yaml
 
 PACKAGES = ("transformers", "peft")
-DEFAULT_PATH = Path(__file__).parent / "data" / "releases.yaml"
+DEFAULT_PATH = Path(__file__).parents[1] / "data" / "releases.yaml"
 DEFAULT_INDEX = "https://pypi.org/simple"
 REFRESH_COMMAND = "python -m harness matrix --refresh-releases"
 

@@ -8,10 +8,10 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from harness.archs.tasks import TASKS, discover as discover_archs
+from harness.archs.tasks import TASKS, model_types
 from harness.methods.names import method_key
-from harness.methods.registry import discover as discover_methods, method as lookup_method
-from harness.matrix import Profile
+from harness.methods.registry import prompt_methods, method as lookup_method
+from harness.matrix.cells import Profile
 from harness.results import Verdict
 
 
@@ -109,30 +109,6 @@ def pinned_key(case: dict[str, Any]) -> str:
     return Target(case["arch"]["task"], case["arch"]["model_type"], case["method"]["method"]).key
 
 
-@dataclass(frozen=True)
-class Shard:
-    """Shard ``index`` (1-based) of ``count``: the targets whose key hashes to it. A target's shard depends on its key
-    alone, so shards are disjoint, together cover every target, and keep their targets when others come and go."""
-
-    index: int
-    count: int
-
-    @classmethod
-    def parse(cls, text: str) -> Shard:
-        """``"2/5"`` → Shard(2, 5); a clear error for anything else."""
-        index, slash, count = text.partition("/")
-        if not (slash and index.isdigit() and count.isdigit() and 1 <= int(index) <= int(count)):
-            raise ValueError(f"--shard takes I/N with 1 <= I <= N (e.g. 2/5), got {text!r}")
-        return cls(int(index), int(count))
-
-    def holds(self, key: str) -> bool:
-        digest = hashlib.sha256(f"shard:{key}".encode()).digest()
-        return int.from_bytes(digest[:8], "big") % self.count == self.index - 1
-
-    def __str__(self) -> str:
-        return f"{self.index}/{self.count}"
-
-
 def _matches(value: str, wanted: list[str] | None) -> bool:
     return not wanted or value in wanted or value.upper() in wanted
 
@@ -148,8 +124,8 @@ def targets(tasks: list[str] | None = None, archs: list[str] | None = None,
     wanted_methods = [method_key(m) for m in methods] if methods else None
     found: list[Target] = []
     for task in tasks or list(TASKS):
-        arch_names = [a for a in discover_archs(task) if _matches(a, archs)]
-        for method in discover_methods().values():
+        arch_names = [a for a in model_types(task) if _matches(a, archs)]
+        for method in prompt_methods().values():
             if not _matches(method.name, wanted_methods):
                 continue
             for arch in arch_names:

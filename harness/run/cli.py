@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING
 from harness.arguments import count, existing_file, jobs, positive_float, positive_int
 from harness.judge_cli import add_gate_options
 from harness.datafile import DataFileError
-from harness.plan import Shard
+from harness.matrix.shards import Shard
 
 if TYPE_CHECKING:
     from harness.judging import Judging
-    from harness.matrix import Profile
-    from harness.plan import Target
+    from harness.matrix.cells import Profile
+    from harness.run.plan import Target
     from harness.results import Verdict
 
 #: what a run needs to import; when one fails, that failure is the cell's verdict
@@ -87,10 +87,10 @@ def main(args: argparse.Namespace) -> int:
         os.environ["PEFT_COMPAT_CELL"] = args.cell
     from harness.findings.gate import baseline_ids
     from harness.judging import Judging, expectations_for
-    from harness.matrix import load_matrix
-    from harness.versions import cell_name
+    from harness.matrix.cells import load_matrix
+    from harness.versions import installed_cell
 
-    cell = cell_name()
+    cell = installed_cell()
     out: Path = args.out or Path("reports/raw") / f"{cell}.jsonl"
     try:  # what needs no library first: a bad profile or expectations file is refused in well under a second
         profile = load_matrix().profile(args.profile)
@@ -107,7 +107,7 @@ def main(args: argparse.Namespace) -> int:
     if args.timeout is not None:
         profile = replace(profile, case_timeout_s=args.timeout)
     if not args.list_targets:
-        from harness.zygote import start as start_zygote
+        from harness.run.zygote import start as start_zygote
 
         start_zygote()  # before the heavy imports: the workers' imports overlap the supervisor's and its planning
     try:
@@ -121,17 +121,17 @@ def main(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, profile: Profile, out: Path, judging: Judging) -> int:
     from harness.judging import new_failure_cases, summary
     from harness.junit import write_junit
-    from harness.oracles import select
-    from harness.pinned import load_pinned
-    from harness.plan import choose, coverage, pinned_key, targets, top_up
+    from harness.oracles import properties_named
+    from harness.run.pinned import load_pinned
+    from harness.run.plan import choose, coverage, pinned_key, targets, top_up
     from harness.quiet import quiet_libraries
-    from harness.runner import Item, Supervisor
-    from harness.versions import cell_name, installed
+    from harness.run.runner import Item, Supervisor
+    from harness.versions import installed_cell, installed
     from harness.writer import VerdictWriter
 
     quiet_libraries()
     try:
-        properties = [p.name for p in select(args.property)]
+        properties = [p.name for p in properties_named(args.property)]
         found = targets(args.task, args.arch, args.method)
         picked = choose(found, profile)
         chosen = list(picked)
@@ -145,7 +145,7 @@ def _run(args: argparse.Namespace, profile: Profile, out: Path, judging: Judging
     if args.list_targets:
         print("\n".join(t.key for t in chosen))
         return 0
-    v, cell = installed(), cell_name()
+    v, cell = installed(), installed_cell()
     print(f"cell {cell}: torch {v['torch']}, transformers {v['transformers']}, peft {v['peft']} · "
           f"{len(chosen)} targets × ≤{profile.max_examples} cases, {len(pinned)} pinned · {len(properties)} "
           f"properties · profile {profile.name} · seed {args.seed} · {args.jobs} worker(s) → {out}", file=sys.stderr)

@@ -28,9 +28,9 @@ from typing import Any, Literal, TypeVar
 from packaging.version import InvalidVersion, Version
 
 from harness.datafile import DataFileError, Reader, load_yaml, near
-from harness.releases import REFRESH_COMMAND, Releases, line_of, load_releases
+from harness.matrix.releases import REFRESH_COMMAND, Releases, line_of, load_releases
 
-DEFAULT_PATH = Path(__file__).resolve().parents[1] / "matrix.yaml"
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "matrix.yaml"
 PROFILE_NAMES = ("smoke", "default", "nightly")
 Kind = Literal["pairing", "cross"]
 T = TypeVar("T")
@@ -115,8 +115,8 @@ class Profile:
 
 @dataclass(frozen=True)
 class JobBudget:
-    """What one CI job may spend (``matrix.yaml`` ``jobs``), and the default costs ``harness.jobplan`` plans with when
-    no earlier verdicts say better."""
+    """What one CI job may spend (``matrix.yaml`` ``jobs``), and the default costs ``harness.matrix.jobplan`` plans
+    with when no earlier verdicts say better."""
 
     #: a job's wall-clock limit, set-up included (the workflow's timeout; GitHub stops a job at 360)
     minutes: float

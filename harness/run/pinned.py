@@ -13,7 +13,7 @@ from typing import Any
 
 from harness.methods.names import method_key
 
-PINNED_DIR = Path(__file__).parent / "data" / "pinned"
+PINNED_DIR = Path(__file__).parents[1] / "data" / "pinned"
 
 
 @dataclass(frozen=True)

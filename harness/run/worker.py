@@ -1,6 +1,6 @@
-"""A worker process: runs targets or single cases sent by the supervisor (``harness.runner``), one at a time.
+"""A worker process: runs targets or single cases sent by the supervisor (``harness.run.runner``), one at a time.
 
-Workers are forked warm by ``harness.zygote``. Commands arrive as JSON lines on a pipe; events go out as JSON lines
+Workers are forked warm by ``harness.run.zygote``. Commands arrive as JSON lines on a pipe; events go out as JSON lines
 on another (libraries may print to stdout). Before each case and each property the worker says what it starts, so
 when it dies (segfault, out of memory, hard timeout) the supervisor can record exactly that step as the verdict.
 """
@@ -17,10 +17,10 @@ from typing import Any, TextIO
 
 from harness.archs.strategies import Unbuildable
 from harness.cases import Case, case_strategy
-from harness.execute import run_case
-from harness.oracles import select
-from harness.matrix import Profile
-from harness.plan import Target, wrap_broken
+from harness.run.execute import run_case
+from harness.oracles import properties_named
+from harness.matrix.cells import Profile
+from harness.run.plan import Target, wrap_broken
 from harness.results import BAD_OUTCOMES, Verdict, target_verdict
 
 
@@ -102,7 +102,7 @@ def run_target(target: Target, seed: int, budget: Profile, properties: list[str]
     except Unbuildable as exc:
         events.emit({"event": "verdict", "verdict": target_verdict(target.to_json(), "skip", f"zoo: {exc}").to_json()})
         return
-    props = select(properties)
+    props = properties_named(properties)
     failing = {"found": False}
     ending: dict[str, Any] = {"cases": 0, "broken": None}
 
@@ -157,7 +157,8 @@ def run_single(case_json: dict[str, Any], properties: list[str], timeout_s: floa
                done: list[str], events: Events) -> None:
     case = Case.from_json(case_json)
     events.emit({"event": "case", "case_id": case.id, "case": case.to_json()})
-    for verdict in run_case(case, [p for p in select(properties) if p.name not in done], timeout_s, pinned=pinned,
+    steps = [p for p in properties_named(properties) if p.name not in done]
+    for verdict in run_case(case, steps, timeout_s, pinned=pinned,
                             judge_wrap="wrap" not in done, starting=_starting(events)):
         events.hold(case_verdict_event(verdict))
     events.flush()
@@ -188,7 +189,7 @@ def warm_up() -> None:
 
 def serve(commands: TextIO, stream: TextIO) -> None:
     """Run each command read from ``commands`` until it ends, writing events to ``stream``. The process is warm
-    already (``harness.zygote`` forked it after ``warm_up``)."""
+    already (``harness.run.zygote`` forked it after ``warm_up``)."""
     events = Events(stream)
     events.emit({"event": "ready"})
     for line in commands:

@@ -12,11 +12,12 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from harness import jobplan, releases
+from harness.matrix import jobplan
+from harness.matrix import releases
 from harness.datafile import DataFileError
-from harness.imports import backing
-from harness.matrix import JobBudget, Profile, load_matrix, updates
-from harness.slicing import GITHUB_MAX_JOBS, github_matrix, patterns_of, select
+from harness.matrix.imports import backing
+from harness.matrix.cells import JobBudget, Profile, load_matrix, updates
+from harness.matrix.slicing import GITHUB_MAX_JOBS, github_matrix, patterns_of, matching_cells
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -61,7 +62,7 @@ def main(args: argparse.Namespace) -> int:
     excluded = matrix.excluded if args.nightly else {}
     if args.cells:
         try:
-            cells, excluded = tuple(select(cells, patterns_of(args.cells))), {}
+            cells, excluded = tuple(matching_cells(cells, patterns_of(args.cells))), {}
         except LookupError as exc:
             print(f"error: {exc}" + ("" if args.nightly else " (crosses need --nightly)"), file=sys.stderr)
             return 2

@@ -17,7 +17,7 @@ from packaging.version import Version
 
 from harness.datafile import near
 from harness.expectations import failure_text
-from harness.releases import REFRESH_COMMAND, Releases
+from harness.matrix.releases import REFRESH_COMMAND, Releases
 from harness.results import BAD_OUTCOMES, Verdict
 
 AXES = ("transformers", "peft")

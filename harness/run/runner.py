@@ -18,12 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 
-from harness import zygote
-from harness.matrix import Profile
-from harness.plan import TOP_UP_SALT, Target, pinned_key, wrap_broken
+from harness.run import zygote
+from harness.matrix.cells import Profile
+from harness.run.plan import TOP_UP_SALT, Target, pinned_key, wrap_broken
 from harness.results import ErrorInfo, Outcome, Verdict, case_id, case_verdict, target_verdict
 from harness.schedule import LongestFirst
-from harness.versions import cell_name
+from harness.versions import installed_cell
 from harness.writer import VerdictWriter
 
 def hard_limit(step_timeout_s: float) -> float:
@@ -110,12 +110,12 @@ WORKER_TIMES: list[WorkerTimes] = []
 
 
 class Worker:
-    """One worker process (forked warm by the zygote, see ``harness.zygote``) and what it is doing."""
+    """One worker process (forked warm by the zygote, see ``harness.run.zygote``) and what it is doing."""
 
     def __init__(self, repetition: int = 0) -> None:
         self.times = WorkerTimes(time.monotonic(), repetition)
         WORKER_TIMES.append(self.times)
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "PEFT_COMPAT_CELL": cell_name(), "OMP_NUM_THREADS": "1"}
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "PEFT_COMPAT_CELL": installed_cell(), "OMP_NUM_THREADS": "1"}
         self.process, self.commands, self.events = zygote.shared().spawn(env)
         self.times.forked = time.monotonic()
         self.buffer = ""
@@ -231,7 +231,7 @@ class Supervisor:
         self.writer, self.jobs, self.budget, self.properties = writer, max(1, jobs), budget, properties
         self.seed, self.database, self.repetition = seed, database, repetition
         self.stream = stream
-        self.cell = cell_name()
+        self.cell = installed_cell()
         #: case id → steps on file for this cell and repetition (the writer keeps it current)
         self.done = writer.judged(self.cell, repetition)
         self.broken: set[str] = set()

@@ -1,0 +1,1 @@
+"""Release bisection of a case across venvs."""

@@ -1,0 +1,1 @@
+"""The matrix of cells: versions, releases, profiles, slices, shards and the nightly job plan."""

@@ -1,0 +1,1 @@
+"""Running the property suite in one environment: plan, workers, verdicts, replay."""
