@@ -155,9 +155,14 @@ def _raw(name: str) -> Path:
     return REPO / "reports" / "raw" / f"{name}.jsonl"
 
 
+#: file times come from the kernel's coarse clock, a few milliseconds behind ``time.time()``: a file written just
+#: after the run began can carry an earlier time (measured: 6 ms); an earlier run's file is minutes or days older
+CLOCK_SLACK_S = 1.0
+
+
 def _fresh(path: Path, since: float) -> bool:
     """Whether ``path`` was written by this run (a cell whose env failed to build leaves an older file behind)."""
-    return path.exists() and path.stat().st_mtime >= since
+    return path.exists() and path.stat().st_mtime >= since - CLOCK_SLACK_S
 
 
 def _tally(name: str, since: float) -> str:
