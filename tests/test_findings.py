@@ -57,6 +57,10 @@ BINDING_CRASH = ErrorInfo(
 #: transformers 4.45's notice to peft's prefix tuning (peft <= 0.13 then broke on 4.48)
 NOTICE = Deprecation("logger", "Passing a tuple of `past_key_values` is deprecated and will be removed in v4.47.",
                      "peft/peft_model.py:forward", "transformers 4.47")
+#: the same notice in other numbers (one finding: the message is masked), so which one a finding keeps may not
+#: depend on the order the verdicts come in
+LAYERS = Deprecation("FutureWarning", "a cache of 2 layers is deprecated", "peft/peft_model.py:forward")
+RENUMBERED = Deprecation("FutureWarning", "a cache of 3 layers is deprecated", "peft/peft_model.py:forward")
 OTHER_NOTICE = Deprecation("FutureWarning", "`seen_tokens` is deprecated", "peft/peft_model.py:generate")
 WRONG = ErrorInfo("OracleFailure", "generate vs greedy loop: row 1 step 2: token 5 != 9", "", "")
 
@@ -82,7 +86,7 @@ def summary_of(findings: list[Finding]) -> list[tuple[object, ...]]:
     """Everything a finding says, in a comparable form."""
     return [(f.id, f.kind, f.text, sorted(f.cells_bad), sorted(f.cells_good), f.range.specifiers(),
              f.range.exact, sorted(f.targets), f.example.case_id if f.example else None, sorted(f.units),
-             sorted(f.flaky_units), dict(f.outcomes)) for f in findings]
+             sorted(f.flaky_units), dict(f.outcomes), f.notice) for f in findings]
 
 
 errors = st.sampled_from([PAIR_CRASH, GAP_CRASH, BINDING_CRASH, WRONG])
@@ -90,7 +94,8 @@ verdicts = st.lists(st.builds(
     verdict, cell=st.sampled_from(sorted(CELLS)), outcome=st.sampled_from(["pass", "crash", "fail", "skip"]),
     error=errors, case_id=st.sampled_from(["c1", "c2", "c3"]), arch=st.sampled_from(["gpt2", "llama", "bart"]),
     prop=st.sampled_from(["forward", "empty-cache", "generate-greedy"]), repetition=st.integers(0, 1),
-    size=st.integers(1, 64), notices=st.sampled_from([(), (NOTICE,), (NOTICE, OTHER_NOTICE)])), max_size=40)
+    size=st.integers(1, 64), notices=st.sampled_from([(), (NOTICE, LAYERS), (RENUMBERED,), (NOTICE, OTHER_NOTICE)])),
+    max_size=40)
 
 
 @settings(max_examples=150, deadline=None)

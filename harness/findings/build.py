@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from typing import Any, Literal
 
 from harness.expectations import Expectation, explaining
@@ -56,7 +56,7 @@ class Finding:
     example: Verdict | None = None
     range: Range = field(default_factory=lambda: version_range({}, {}))
     kind: Kind = "long-standing"
-    #: the notice itself, for a deprecation finding (its first sighting: frame, message, category, removal)
+    #: the notice itself, for a deprecation finding (the least of its sightings: frame, message, category, removal)
     notice: Deprecation | None = None
 
     @property
@@ -124,7 +124,8 @@ class Grouping:
             self.passed.setdefault(target, set()).add(verdict.cell)
         for notice in verdict.deprecations:
             finding, _ = self._count(notice_identity(notice), verdict, unit, target, outcome=False)
-            finding.notice = finding.notice or notice
+            # the same masked message may read differently per verdict: keep one whatever the order they came in
+            finding.notice = min(filter(None, (finding.notice, notice)), key=astuple)
         if verdict.outcome in BAD_OUTCOMES:
             finding, first = self._count(identify(verdict), verdict, unit, target)
             if first and (known := explaining(verdict, self.expectations)) is not None:
