@@ -26,6 +26,7 @@ from harness.results import BAD_OUTCOMES, OUTCOMES, ErrorInfo, Verdict, ledger
 
 SCHEMA = jsonschema.Draft202012Validator(json.loads(compat.SCHEMA_FILE.read_text()))
 DETAILS_SCHEMA = jsonschema.Draft202012Validator(json.loads(compat.DETAILS_SCHEMA_FILE.read_text()))
+STATUS_LIST = json.dumps(list(model.STATUSES))
 
 
 @st.composite
@@ -97,24 +98,48 @@ def test_compat_json_follows_its_schema_and_is_read_back_as_a_baseline(now: list
 
 @settings(max_examples=100, deadline=None)
 @given(verdict_sets())
-def test_compat_json_has_a_row_per_target_and_case_detail_only_where_a_property_is_bad(
+def test_compat_json_has_a_row_per_target_over_the_cells_and_detail_only_where_a_property_fails(
         verdicts: list[Verdict]) -> None:
-    """However many cases and verdicts a target has, it is one row; per-case detail only for its bad or flaky
-    properties; the details file has every (target, property)."""
+    """However many cells, cases and verdicts a target has, it is one row; each property's pattern spells its status
+    in every cell; failure detail only for properties bad or flaky somewhere; the details file has every (cell,
+    target, property)."""
     report = model.build(verdicts)
     data = compat.to_json(report, None, "now")
-    assert [(t["cell"], t["arch"], t["task"], t["method"]) for t in data["targets"]] == sorted(
-        {key[:4] for key in report.targets})
+    assert [(t["arch"], t["task"], t["method"]) for t in data["targets"]] == sorted(
+        {key[1:4] for key in report.targets})
     for row in data["targets"]:
-        statuses = dict(zip(data["properties"], row["statuses"], strict=True))
-        assert set(row.get("bad", {})) == {p for p, status in statuses.items()
-                                           if status in (*BAD_OUTCOMES, model.FLAKY)}
-        assert row["status"] == model.worst(s for s in statuses.values() if s)
-    assert len(compat.details_json(report, "now")["targets"]) == len(report.targets)
+        spelled = {prop: data["patterns"][i] for prop, i in zip(data["properties"], row["statuses"], strict=True)}
+        for prop, pattern in spelled.items():
+            for cell, char in zip(data["cells"], pattern, strict=True):
+                target = report.targets.get(model.Key(cell, row["arch"], row["task"], row["method"], prop))
+                assert char == ("." if target is None else str(model.STATUSES.index(target.status)))
+        failing = {prop for prop, pattern in spelled.items()
+                   if {str(model.STATUSES.index(s)) for s in (*BAD_OUTCOMES, model.FLAKY)} & set(pattern)}
+        assert set(row.get("bad", {})) == failing
+        for detail in row.get("bad", {}).values():
+            assert len({case["cell"] for case in detail["cases"]}) == len(detail["cases"]) <= model.EXAMPLES
+    details = compat.details_json(report, "now")
+    assert len(details["targets"]) == len(report.targets)
+    for row in details["targets"]:
+        key = model.Key(*(details["names"][part][i] for part, i in zip(model.Key._fields, row, strict=False)))
+        assert row[5:7] == [report.targets[key].status, dict(report.targets[key].counts)]
+
+
+def test_a_schema_2_baseline_is_still_read(tmp_path: Path) -> None:
+    """The compat.json of a run before schema 3 (one row per (cell, target), statuses in the order of its
+    'properties') diffs as it did."""
+    report = model.build(run(300, seed=3))
+    properties = sorted({key.property for key in report.targets})
+    rows = [{"cell": cell, "arch": arch, "task": task, "method": method, "status": "pass", "cases": 1,
+             "statuses": [report.statuses().get(model.Key(cell, arch, task, method, p)) for p in properties]}
+            for cell, arch, task, method in sorted({key[:4] for key in report.targets})]
+    path = tmp_path / "compat.json"
+    path.write_text(json.dumps({"schema": 2, "properties": properties, "targets": rows}))
+    assert compat.read_baseline(path) == report.statuses()
 
 
 def test_a_schema_1_baseline_is_still_read(tmp_path: Path) -> None:
-    """The compat.json of a run before schema 2 (one row per (target, property)) diffs as it did."""
+    """The compat.json of a run before schema 2 (one row per (cell, target, property)) diffs as it did."""
     report = model.build(run(300, seed=3))
     old = {"schema": 1, "targets": [{**key._asdict(), "status": status} for key, status in report.statuses().items()]}
     path = tmp_path / "compat.json"
@@ -276,9 +301,16 @@ def test_unreadable_lines_are_reported_by_file_and_line_and_the_rest_is_built(
 
 
 @pytest.mark.parametrize("content", [
-    "not json", '{"schema": 3, "targets": []}', '{"schema": 1, "targets": [{}]}', '{"schema": 2, "targets": []}',
+    "not json", '{"schema": 4, "targets": []}', '{"schema": 1, "targets": [{}]}', '{"schema": 2, "targets": []}',
     '{"schema": 2, "properties": ["p"], "targets": [{"cell": "c", "arch": "a", "task": "t", "method": "m", '
-    '"statuses": []}]}'])
+    '"statuses": []}]}',
+    '{"schema": 3, "cells": ["c"], "properties": ["p"], "patterns": ["0"], "targets": []}',  # no status codes
+    '{"schema": 3, "cells": ["c"], "properties": ["p"], "patterns": ["07"], "statuses": %s, "targets": []}'
+    % STATUS_LIST,
+    '{"schema": 3, "cells": ["c"], "properties": ["p"], "patterns": ["0"], "statuses": %s, "targets": [{"arch": "a", '
+    '"task": "t", "method": "m", "statuses": [1]}]}' % STATUS_LIST,
+    '{"schema": 3, "cells": ["c"], "properties": ["p"], "patterns": ["0"], "statuses": %s, "targets": [{}]}'
+    % STATUS_LIST])
 def test_an_unusable_baseline_still_builds_the_report_and_says_why(tmp_path: Path, content: str,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     baseline = tmp_path / "old.json"

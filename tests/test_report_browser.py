@@ -105,11 +105,17 @@ def test_filters_in_the_query_string_narrow_the_grid_the_matrix_and_the_signatur
     report_cli(write(tmp_path / "raw/run.jsonl", verdicts), "--out", tmp_path / "out")
     dom = dump_dom(tmp_path / "out/index.html", tmp_path / "profile", "?method=prompt_tuning&outcome=crash")
     report = model.build(verdicts)
-    chosen = [t for k, t in report.targets.items() if k.method == "prompt_tuning" and t.counts["crash"]]
-    assert chosen and f"{len(chosen):,} of {len(report.targets):,} targets match" in dom
-    for cell in {k.cell for k in report.targets}:  # the grid counts only the chosen outcome of the chosen targets
-        crashes = sum(t.counts["crash"] for t in chosen if t.key.cell == cell)
-        assert f'<span class="name">{cell}</span><span class="num">{crashes:,} verdicts' in dom
+    statuses = report.statuses()
+    # a target over the cells matches when some cell's status is the chosen one
+    pairs = {key[1:] for key in statuses}
+    chosen = {pair for pair in pairs if pair[2] == "prompt_tuning" and any(
+        statuses.get(model.Key(cell, *pair)) == "crash" for cell in {k.cell for k in statuses})}
+    assert chosen and f"{len(chosen):,} of {len(pairs):,} targets match" in dom
+    for cell in {k.cell for k in report.targets}:  # the grid counts the chosen targets with the chosen status
+        verdicts_in_cell = sum(t.cases for k, t in report.targets.items() if k.cell == cell)
+        crashes = sum(statuses.get(model.Key(cell, *pair)) == "crash" for pair in chosen)
+        assert (f'<span class="name">{cell}</span><span class="num">{verdicts_in_cell:,} verdicts, {crashes:,} '
+                'targets') in dom
     assert re.findall(r'<th colspan="\d+">([^<]*)</th>', dom) == ["prompt_tuning"]
     shown = {anchor for anchor, attrs in re.findall(r'<details class="sig f" id="(sig-\w+)"([^>]*)>', dom)
              if "hidden" not in attrs}
@@ -163,3 +169,33 @@ def test_the_target_matrix_and_the_findings_fit_a_1400_pixel_page(tmp_path: Path
     probe = json.loads(Tags(done.stdout).root["data-probe"] or "{}")
     assert probe["page"] <= probe["view"] and 0 < probe["right"] <= probe["view"], probe
     assert probe["blocks"] == len(methods), "one matrix block per method"
+
+
+#: written into the page (its Content-Security-Policy removed): click the first failing square, keep what it shows
+CLICK = """<script>window.addEventListener("load", function () { setTimeout(function () {
+  document.querySelector("#matrix td.s-crash, #matrix td.s-fail").click();
+  document.documentElement.setAttribute("data-detail", document.getElementById("detail").innerText); }, 300); });
+</script></body>"""
+
+
+def test_a_clicked_square_shows_its_cells_by_status_and_cases_to_replay(tmp_path: Path) -> None:
+    verdicts = run(1500, seed=5, archs=20, signatures=6)
+    report_cli(write(tmp_path / "raw/run.jsonl", verdicts), "--out", tmp_path / "out")
+    page = tmp_path / "out/index.html"
+    html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page.read_text(encoding="utf-8"))
+    page.write_text(html.replace("</body>", CLICK), encoding="utf-8")
+    done = subprocess.run(
+        [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--window-size=1400,900",
+         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120, check=True)
+    shown = Tags(done.stdout).root["data-detail"] or ""
+    heading = shown.splitlines()[0]
+    arch, task, method, prop = heading.split(" · ")
+    report = model.build(verdicts)
+    for key, target in report.targets.items():
+        if key[1:] == (arch, task, method, prop):  # each cell of the square under its status
+            assert re.search(rf"{target.status}\t[^\n]*{re.escape(key.cell)}", shown), (key.cell, shown)
+    failures = report.failures()[arch, task, method, prop]
+    for cell, case in failures.cases:
+        assert model.repro(cell, case) in shown
+    assert failures.signatures[0][:60] in shown

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from harness.expectations import Expectation, explaining
 from harness.findings.identity import Identity, identify, notice_identity
 from harness.findings.ranges import Range, version_range
-from harness.results import BAD_OUTCOMES, Deprecation, Verdict
+from harness.results import BAD_OUTCOMES, OUTCOMES, Deprecation, Verdict
 
 Kind = Literal["regression", "long-standing", "fixed", "flaky", "harness gap", "deprecation"]
 #: every listing is ordered by kind: what needs a maintainer first
@@ -37,7 +37,10 @@ MEANINGS: dict[str, str] = {
 Unit = tuple[str, str, str]
 #: (arch, task, method, property): what a finding is shown on, in any cell
 TargetKey = tuple[str, str, str, str]
-_DISAGREE = "~"
+#: a unit whose judgements disagree (``Judgements``)
+DISAGREE = "~"
+#: in ``Judgements``: a property not judged for a case, and the character of OUTCOMES[0] (the others follow)
+_UNJUDGED, _FIRST = " ", ord("a")
 
 
 @dataclass
@@ -103,25 +106,51 @@ def _size_fields(value: Any, name: str = "") -> int:
     return value if type(value) is int and not name.endswith(("_id", "_ids")) else 0
 
 
+class Judgements:
+    """The outcome of every (cell, case, property) judged, its re-runs folded in (``"~"`` once they disagree). Kept
+    per case as one character per property, a few bytes per verdict: a whole nightly has tens of millions."""
+
+    def __init__(self) -> None:
+        self._properties: dict[str, int] = {}
+        self._cases: dict[tuple[str, str], str] = {}
+
+    def get(self, unit: Unit) -> str | None:
+        """The unit's outcome so far (``"~"``: its judgements disagree), None if it was never judged."""
+        index = self._properties.get(unit[2])
+        codes = self._cases.get(unit[:2], "")
+        char = codes[index] if index is not None and index < len(codes) else _UNJUDGED
+        return None if char == _UNJUDGED else DISAGREE if char == DISAGREE else OUTCOMES[ord(char) - _FIRST]
+
+    def record(self, unit: Unit, outcome: str) -> None:
+        """One more judgement of ``unit``."""
+        seen = self.get(unit)
+        char = chr(_FIRST + OUTCOMES.index(outcome)) if seen in (None, outcome) else DISAGREE
+        index = self._properties.setdefault(unit[2], len(self._properties))
+        codes = self._cases.get(unit[:2], "").ljust(index + 1, _UNJUDGED)
+        self._cases[unit[:2]] = codes[:index] + char + codes[index + 1:]
+
+
 class Grouping:
     """Findings built verdict by verdict (``add``), so a reader can stream any number of them; ``findings()``
     finishes the cells, ranges and kinds."""
 
     def __init__(self, expectations: Iterable[Expectation] = ()) -> None:
         self.expectations = list(expectations)
-        self.units: dict[Unit, str] = {}
-        self.passed: dict[TargetKey, set[str]] = {}
+        self.judgements = Judgements()
+        #: target → the cells it passes in, as a bit mask over ``self.cells``
+        self.passed: dict[TargetKey, int] = {}
+        self.cells: dict[str, int] = {}
         self.versions: dict[str, Counter[tuple[tuple[str, str], ...]]] = {}
         self.found: dict[str, Finding] = {}
 
     def add(self, verdict: Verdict) -> None:
         unit = (verdict.cell, verdict.case_id, verdict.property)
-        seen = self.units.get(unit)
-        self.units[unit] = verdict.outcome if seen in (None, verdict.outcome) else _DISAGREE
+        self.judgements.record(unit, verdict.outcome)
         target = (verdict.arch, verdict.task, verdict.method, verdict.property)
         self.versions.setdefault(verdict.cell, Counter())[tuple(sorted(verdict.versions.items()))] += 1
         if verdict.outcome == "pass":
-            self.passed.setdefault(target, set()).add(verdict.cell)
+            bit = 1 << self.cells.setdefault(verdict.cell, len(self.cells))
+            self.passed[target] = self.passed.get(target, 0) | bit
         for notice in verdict.deprecations:
             finding, _ = self._count(notice_identity(notice), verdict, unit, target, outcome=False)
             # the same masked message may read differently per verdict: keep one whatever the order they came in
@@ -154,9 +183,12 @@ class Grouping:
         cell_versions = {cell: dict(max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0])
                          for cell, counts in self.versions.items()}
         for finding in self.found.values():
-            finding.flaky_units = {u for u in finding.units if self.units[u] == _DISAGREE}
+            finding.flaky_units = {u for u in finding.units if self.judgements.get(u) == DISAGREE}
             finding.cells_bad = {cell: cell_versions[cell] for cell in sorted(finding.cells_bad)}
-            good = set().union(*(self.passed.get(t, set()) for t in finding.targets)) - set(finding.cells_bad)
+            mask = 0
+            for target in finding.targets:
+                mask |= self.passed.get(target, 0)
+            good = {cell for cell, bit in self.cells.items() if mask >> bit & 1} - set(finding.cells_bad)
             finding.cells_good = {cell: cell_versions[cell] for cell in sorted(good)}
             finding.range = version_range(finding.cells_bad, finding.cells_good)
             finding.kind = kind_of(finding)

@@ -56,6 +56,23 @@ def main(args: argparse.Namespace) -> int:
             diff = compare(report.statuses(), compat.read_baseline(args.baseline), str(args.baseline))
         except compat.BaselineError as exc:
             baseline_problem = str(exc)
+    try:
+        written = write_outputs(report, args.out, diff, baseline_problem)
+    except OSError as exc:
+        print(f"error: cannot write the report to {args.out}: {exc.strerror or exc}; pass a writable --out",
+              file=sys.stderr)
+        return 2
+    print(f"wrote {', '.join(map(str, written))}")
+    print(f"{report.verdicts:,} verdicts, {len(report.targets):,} targets, {len(report.cell_squares())} cells: "
+          f"{markdown.tally(report.counts) or 'nothing'}; {len(report.signatures)} failure signatures, "
+          f"{len(report.flaky_cases())} flaky cases")
+    if diff:
+        print(f"since {diff.baseline}: {diff.summary()}")
+    return _warn(report, baseline_problem, expectations_problem)
+
+
+def write_outputs(report: model.Report, out: Path, diff: Diff | None, baseline_problem: str) -> list[Path]:
+    """The report's files in ``out`` (made if missing), each written whole or not at all; their paths."""
     generated = datetime.now(timezone.utc).isoformat(timespec="seconds")
     notices = deprecations.notices(report.notices)
     outputs = {
@@ -64,21 +81,10 @@ def main(args: argparse.Namespace) -> int:
         "compat.json": _compact(compat.to_json(report, diff, generated)),
         compat.DETAILS: _compact(compat.details_json(report, generated)),
     }
-    try:
-        args.out.mkdir(parents=True, exist_ok=True)
-        for name, content in outputs.items():
-            _write(args.out / name, content)
-    except OSError as exc:
-        print(f"error: cannot write the report to {args.out}: {exc.strerror or exc}; pass a writable --out",
-              file=sys.stderr)
-        return 2
-    print(f"wrote {', '.join(str(args.out / name) for name in outputs)}")
-    print(f"{report.verdicts:,} verdicts, {len(report.targets):,} targets, {len(report.cell_squares())} cells: "
-          f"{markdown.tally(report.counts) or 'nothing'}; {len(report.signatures)} failure signatures, "
-          f"{len(report.flaky_cases())} flaky cases")
-    if diff:
-        print(f"since {diff.baseline}: {diff.summary()}")
-    return _warn(report, baseline_problem, expectations_problem)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, content in outputs.items():
+        _write(out / name, content)
+    return [out / name for name in outputs]
 
 
 def _warn(report: model.Report, baseline_problem: str, expectations_problem: str) -> int:

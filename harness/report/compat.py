@@ -1,14 +1,16 @@
 """compat.json: the machine-readable report (schema in compat.schema.json), its details file, and reading an
 earlier one back as a baseline.
 
-compat.json aggregates: one row per target (cell, arch, task, method) with each property's status, per-case detail
-(failure signatures, failing case ids) only for its bad or flaky properties, and one row per finding. What it leaves out
-is in compat.details.json beside it (compat.details.schema.json): every (target, property) with its own counts, and
-every finding whole (cell versions, targets, example case, verifications), as ``findings --json`` gives it. compat.json
-so grows with the targets, not with their cases and verdicts.
+compat.json aggregates over cells: one row per target (arch, task, method) naming, per property, the pattern of its
+statuses over the cells (see ``patterns``), detail (failure signatures, up to 3 failing cases) only for properties that
+fail or are flaky somewhere, and one row per finding. What it leaves out is in compat.details.json beside it
+(compat.details.schema.json): every (cell, target, property) with its own counts, and every finding whole (cell
+versions, targets, example case, verifications), as ``findings --json`` gives it. compat.json so grows with the
+targets and the distinct patterns, not with cells, cases and verdicts.
 
-The next run's ``--baseline`` needs only ``schema``, ``properties`` and each target's key and ``statuses``; schema-1
-files (one row per (target, property)) are read too.
+The next run's ``--baseline`` needs only ``schema``, ``cells``, ``properties``, ``patterns`` and each target's key
+and ``statuses``; schema-1 files (one row per (cell, target, property)) and schema-2 files (one row per (cell,
+target)) are read too.
 """
 
 from __future__ import annotations
@@ -19,13 +21,13 @@ from typing import Any
 
 from harness.findings import export
 from harness.findings.build import Finding
+from harness.report import patterns
 from harness.report.diff import CATEGORIES, Diff
-from harness.report.model import FLAKY, STATUSES, Key, Report, Signature, TargetRow, repro, worst
-from harness.results import BAD_OUTCOMES
+from harness.report.model import STATUSES, Failures, Key, Report, Signature, repro
 
-SCHEMA = 2
+SCHEMA = 3
 #: the schemas ``read_baseline`` reads
-READABLE = (1, 2)
+READABLE = (1, 2, 3)
 SCHEMA_FILE = Path(__file__).with_name("compat.schema.json")
 DETAILS_SCHEMA_FILE = Path(__file__).with_name("compat.details.schema.json")
 #: the details file, written beside compat.json
@@ -37,7 +39,7 @@ class BaselineError(Exception):
 
 
 def to_json(report: Report, diff: Diff | None, generated: str) -> dict[str, Any]:
-    properties = sorted({key.property for key in report.targets})
+    table = patterns.encode(report.statuses())
     return {
         "schema": SCHEMA,
         "generated": generated,
@@ -46,14 +48,17 @@ def to_json(report: Report, diff: Diff | None, generated: str) -> dict[str, Any]
         "totals": {
             "verdicts": report.verdicts,
             "targets": len(report.targets),
-            "cases": sum(len(t.cases) for t in report.targets.values()),
+            "cases": sum(t.cases for t in report.targets.values()),
             "outcomes": dict(report.counts),
         },
         "unreadable": [{"path": b.path, "line": b.line, "problem": b.problem} for b in report.unreadable],
         "grid": [{"transformers": tf, "peft": peft, "cell": cell, "counts": dict(counts)}
                  for (tf, peft), cells in sorted(report.squares.items()) for cell, counts in sorted(cells.items())],
-        "properties": properties,
-        "targets": _targets(report, properties),
+        "cells": list(table.cells),
+        "properties": list(table.properties),
+        "statuses": list(STATUSES),
+        "patterns": list(table.patterns),
+        "targets": _targets(report, table),
         "signatures": [_signature(report, s) for s in report.ranked_signatures()],
         "findings": [_finding(f, report) for f in report.findings],
         "flaky_cases": [{**key._asdict(), "case_id": case, "counts": dict(counts)}
@@ -62,56 +67,53 @@ def to_json(report: Report, diff: Diff | None, generated: str) -> dict[str, Any]
     }
 
 
+#: what each row of the details file's ``targets`` holds, in order (the first five are indices into ``names``)
+DETAIL_COLUMNS = (*Key._fields, "status", "counts", "flaky_cases", "signatures", "bad_cases")
+
+
 def details_json(report: Report, generated: str) -> dict[str, Any]:
-    """compat.details.json: what compat.json aggregates away."""
+    """compat.details.json: what compat.json aggregates away. One array per (cell, target, property), its key parts
+    and signatures as indices (``DETAIL_COLUMNS``), so the file stays a few dozen bytes per row."""
+    names = {part: sorted({getattr(key, part) for key in report.targets}) for part in Key._fields}
+    index = {part: {value: i for i, value in enumerate(values)} for part, values in names.items()}
+    signatures = sorted(report.signatures)
+    sig_index = {text: i for i, text in enumerate(signatures)}
     return {
         "schema": SCHEMA,
         "generated": generated,
-        "targets": [_target_property(t) for _, t in sorted(report.targets.items())],
+        "names": names,
+        "signatures": signatures,
+        "columns": list(DETAIL_COLUMNS),
+        "targets": [[*(index[part][value] for part, value in zip(Key._fields, key, strict=True)), target.status,
+                     dict(target.counts), len(target.flaky_cases),
+                     [sig_index[text] for text, _ in target.signatures.most_common()], target.bad]
+                    for key, target in sorted(report.targets.items())],
         "findings": [export.to_json(f, report.reproductions.get(f.id)) for f in report.findings],
     }
 
 
-def _targets(report: Report, properties: list[str]) -> list[dict[str, Any]]:
-    """One row per (cell, arch, task, method): its properties' statuses (in ``properties`` order, None where it has
-    no verdict), its cases, and the detail of its bad or flaky properties (the counts are in the details file)."""
-    grouped: dict[tuple[str, str, str, str], dict[str, TargetRow]] = {}
-    for key, target in sorted(report.targets.items()):
-        grouped.setdefault(key[:4], {})[key.property] = target
+def _targets(report: Report, table: patterns.Table) -> list[dict[str, Any]]:
+    """One row per (arch, task, method): per property (in ``properties`` order) the index of its pattern, and the
+    failures of each property that fails or is flaky in some cell (the per-cell counts are in the details file)."""
+    failures = report.failures()
     rows = []
-    for (cell, arch, task, method), by_property in grouped.items():
-        cases = set().union(*(target.cases.keys() for target in by_property.values()))
-        statuses = {prop: target.status for prop, target in by_property.items()}
-        row: dict[str, Any] = {
-            "cell": cell, "arch": arch, "task": task, "method": method, "status": worst(statuses.values()),
-            "statuses": [statuses.get(prop) for prop in properties], "cases": len(cases),
-        }
-        bad = {prop: _bad(target) for prop, target in by_property.items()
-               if target.status in BAD_OUTCOMES or target.status == FLAKY}
+    for (arch, task, method), indices in zip(table.rows, table.indices, strict=True):
+        row: dict[str, Any] = {"arch": arch, "task": task, "method": method, "statuses": list(indices)}
+        bad = {prop: _bad(failures[arch, task, method, prop]) for prop in table.properties
+               if (arch, task, method, prop) in failures}
         if bad:
             row["bad"] = bad
         rows.append(row)
     return rows
 
 
-def _bad(target: TargetRow) -> dict[str, Any]:
-    detail: dict[str, Any] = {"signatures": [text for text, _ in target.signatures.most_common()],
-                              "bad_cases": target.bad_cases()}
-    if target.flaky_cases:
-        detail["flaky_cases"] = len(target.flaky_cases)
+def _bad(failures: Failures) -> dict[str, Any]:
+    detail: dict[str, Any] = {"cells": failures.cells, "signatures": failures.signatures,
+                              "cases": [{"cell": cell, "case_id": case, "repro": repro(cell, case)}
+                                        for cell, case in failures.cases]}
+    if failures.flaky_cases:
+        detail["flaky_cases"] = failures.flaky_cases
     return detail
-
-
-def _target_property(target: TargetRow) -> dict[str, Any]:
-    return {
-        **target.key._asdict(),
-        "status": target.status,
-        "counts": dict(target.counts),
-        "cases": len(target.cases),
-        "flaky_cases": len(target.flaky_cases),
-        "signatures": [text for text, _ in target.signatures.most_common()],
-        "bad_cases": target.bad_cases(),
-    }
 
 
 def _finding(finding: Finding, report: Report) -> dict[str, Any]:
@@ -131,7 +133,7 @@ def _finding(finding: Finding, report: Report) -> dict[str, Any]:
 
 
 def read_baseline(path: str | Path) -> dict[Key, str]:
-    """{(target, property): status} of a compat.json written by an earlier run (schema 1 or 2)."""
+    """{(cell, target, property): status} of a compat.json written by an earlier run (schema 1, 2 or 3)."""
     hint = "pass the compat.json an earlier `python -m harness report` wrote"
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -144,12 +146,16 @@ def read_baseline(path: str | Path) -> dict[Key, str]:
         raise BaselineError(f"baseline {path} has schema {schema!r}, this harness reads schemas "
                             f"{', '.join(map(str, READABLE))}; {hint}, or rebuild it from that run's verdict files "
                             "with `python -m harness report`")
-    if schema == 2 and not isinstance(data.get("properties"), list):
-        raise BaselineError(f"baseline {path} lacks its 'properties' list; {hint}")
+    needs = {2: ("properties",), 3: ("cells", "properties", "patterns")}.get(schema, ())
+    for name in needs:
+        if not isinstance(data.get(name), list):
+            raise BaselineError(f"baseline {path} lacks its {name!r} list; {hint}")
+    if schema == 3:
+        return _patterned(data, path, hint)
     statuses: dict[Key, str] = {}
     for number, target in enumerate(data.get("targets") or []):
         try:
-            pairs = _statuses(target, data.get("properties")) if schema == 2 else \
+            pairs = _statuses(target, data["properties"]) if schema == 2 else \
                 [(str(target["property"]), str(target["status"]))]
             parts = [str(target[part]) for part in Key._fields[:4]]
         except (KeyError, TypeError, ValueError) as exc:
@@ -167,6 +173,22 @@ def _statuses(target: dict[str, Any], properties: list[Any]) -> list[tuple[str, 
     if not isinstance(found, list) or len(found) != len(properties):
         raise ValueError("'statuses' as long as the file's 'properties'")
     return [(str(prop), str(status)) for prop, status in zip(properties, found, strict=True) if status is not None]
+
+
+def _patterned(data: dict[str, Any], path: str | Path, hint: str) -> dict[Key, str]:
+    """A schema-3 file's statuses, decoded from its patterns (its ``statuses`` list must be this harness's)."""
+    if data.get("statuses") != list(STATUSES):
+        raise BaselineError(f"baseline {path} codes its patterns with statuses {data.get('statuses')!r}, this "
+                            f"harness with {list(STATUSES)!r}; {hint}")
+    try:
+        rows = [(str(t["arch"]), str(t["task"]), str(t["method"])) for t in data.get("targets") or []]
+        indices = [list(t["statuses"]) for t in data.get("targets") or []]
+        return patterns.decode([str(c) for c in data["cells"]], [str(p) for p in data["properties"]],
+                               [str(p) for p in data["patterns"]], rows, indices)
+    except (KeyError, TypeError) as exc:
+        raise BaselineError(f"baseline {path}: a target lacks {exc}; {hint}") from exc
+    except patterns.PatternError as exc:
+        raise BaselineError(f"baseline {path}: {exc}; {hint}") from exc
 
 
 def _signature(report: Report, signature: Signature) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """index.html: one self-contained page (inline CSS and JS, nothing fetched) that stays fast at any run size.
 
-Python aggregates; the page gets targets as compact index arrays for the grid and the drill-down, and a bounded
-number of examples per signature. Everything shown is escaped: jinja2 autoescapes the markup, the JSON island
-cannot close its <script>, and the script writes data with textContent only.
+Python aggregates; the page gets each target's statuses over the cells as indices of shared patterns
+(``patterns``), detail only for what fails, and a bounded number of examples per signature: its size grows with the
+targets and the failures, hardly with the cells. Everything shown is escaped: jinja2 autoescapes the markup, the
+JSON island cannot close its <script>, and the script writes data with textContent only.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from markupsafe import Markup
 from harness.findings.build import MEANINGS as KIND_MEANINGS
 from harness.findings.build import Finding
 from harness.findings.summary import repro_command, verification
-from harness.report import model
+from harness.report import model, patterns
 from harness.report.deprecations import Notice
 from harness.report.diff import CATEGORIES, MEANINGS, Diff
 from harness.report.model import EXAMPLES, STATUSES, SYMBOLS, Key, Report, clip, describe, repro
@@ -98,31 +100,34 @@ def finding_grid(report: Report, finding: Finding) -> list[tuple[str, list[list[
 
 def _page_data(report: Report, names: dict[str, list[str]], index: dict[str, dict[str, int]],
                signatures: list[model.Signature]) -> dict[str, Any]:
-    """What the script needs for the grid and the drill-down, as index arrays (a few bytes per target; failing
-    cases by id, the script writes their repro commands)."""
+    """What the script needs for the grid and the drill-down, aggregated over cells: each (arch, task, method) row
+    names one status pattern per property (see ``patterns``), and only the (row, property) pairs that fail or are
+    flaky somewhere carry detail: their signatures and up to EXAMPLES failing cases, each from another cell. Per-cell
+    verdict counts are in compat.details.json."""
+    table = patterns.encode(report.statuses(), names["cell"], names["property"])
+    row_at = {row: i for i, row in enumerate(table.rows)}
     sig_index = {s.text: i for i, s in enumerate(signatures)}
+    bad = [[row_at[key[:3]], index["property"][key[3]], [sig_index[text] for text in failures.signatures],
+            [[index["cell"][cell], case] for cell, case in failures.cases]]
+           for key, failures in sorted(report.failures().items())]
+    verdicts = Counter[str]()
+    for cells in report.squares.values():
+        for cell, counts in cells.items():
+            verdicts[cell] += sum(counts.values())
     squares = report.cell_squares()
     return {
         "names": names,
-        "outcomes": list(OUTCOMES),
         "statuses": list(STATUSES),
         "symbols": SYMBOLS,
         "squares": [squares.get(cell) for cell in names["cell"]],
+        "verdicts": [verdicts[cell] for cell in names["cell"]],
         "mixed": sorted(cell for cell in names["cell"]
                         if sum(cell in cells for cells in report.squares.values()) > 1),
         "tf": sorted({tf for tf, _ in squares.values()}, key=model.version_order),
         "peft": sorted({peft for _, peft in squares.values()}, key=model.version_order),
         "sigs": [[s.anchor, clip(s.text, HEADLINE)] for s in signatures],
-        "targets": [_trimmed([*(index[part][value] for part, value in zip(Key._fields, key, strict=True)),
-                              STATUSES.index(target.status), _trimmed([target.counts[o] for o in OUTCOMES]),
-                              [sig_index[text] for text, _ in target.signatures.most_common()], target.bad_cases()])
-                    for key, target in sorted(report.targets.items())],
+        "patterns": table.patterns,
+        "rows": [[index["arch"][arch], index["task"][task], index["method"][method], list(indices)]
+                 for (arch, task, method), indices in zip(table.rows, table.indices, strict=True)],
+        "bad": bad,
     }
-
-
-def _trimmed(row: list[Any]) -> list[Any]:
-    """``row`` without its trailing zeros or empty lists (a target without failures, an outcome it never had): the
-    script reads what is left out as none, and most rows lose a few bytes."""
-    while row and not row[-1]:
-        row.pop()
-    return row

@@ -15,7 +15,6 @@ import shlex
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import NamedTuple
 
@@ -23,7 +22,7 @@ from packaging.version import InvalidVersion, Version
 
 from harness.expectations import Expectation, explaining
 from harness.findings import reproduce, sources
-from harness.findings.build import Finding, Grouping
+from harness.findings.build import DISAGREE, Finding, Grouping
 from harness.results import BAD_OUTCOMES, BadLine, ErrorInfo, Verdict
 
 FLAKY = "flaky"
@@ -87,19 +86,29 @@ def version_order(version: str) -> tuple[int, Version | str]:
         return (1, version)
 
 
-@dataclass
+@dataclass(slots=True)
 class TargetRow:
+    """One (cell, arch, task, method, property), small enough to keep millions: counts, and cases only where they
+    matter (a few failing ones, and the re-run ones)."""
+
     key: Key
-    #: outcome → verdicts
+    #: outcome → verdicts (first judgements: one per case)
     counts: Counter[str] = field(default_factory=Counter)
-    #: case_id → outcome → verdicts (a case with more than one verdict was re-run)
-    cases: dict[str, Counter[str]] = field(default_factory=dict)
     #: signature → bad verdicts
     signatures: Counter[str] = field(default_factory=Counter)
+    #: up to EXAMPLES case ids with a bad outcome, in the order first seen
+    bad: list[str] = field(default_factory=list)
+    #: case_id → outcome → verdicts, for each case that was re-run (its first judgement included)
+    reruns: dict[str, Counter[str]] = field(default_factory=dict)
+
+    @property
+    def cases(self) -> int:
+        """Cases judged: each has one first judgement."""
+        return sum(self.counts.values())
 
     @property
     def flaky_cases(self) -> dict[str, Counter[str]]:
-        return {case: outcomes for case, outcomes in self.cases.items() if len(outcomes) > 1}
+        return {case: outcomes for case, outcomes in self.reruns.items() if len(outcomes) > 1}
 
     @property
     def status(self) -> str:
@@ -107,12 +116,7 @@ class TargetRow:
 
     def example_case(self) -> str:
         """A case worth replaying: a flaky one, else a failing one ("" when it has neither)."""
-        return next(iter([*self.flaky_cases, *self.bad_cases()]), "")
-
-    def bad_cases(self) -> list[str]:
-        """Up to EXAMPLES case ids with a bad outcome, in the order they were first seen."""
-        bad = (case for case, outcomes in self.cases.items() if BAD_OUTCOMES & set(outcomes))
-        return list(islice(bad, EXAMPLES))
+        return next(iter([*self.flaky_cases, *self.bad]), "")
 
 
 @dataclass
@@ -165,6 +169,18 @@ class Signature:
             self.examples.append(verdict)
 
 
+@dataclass(frozen=True)
+class Failures:
+    """One (arch, task, method, property)'s failures over the cells where it fails or is flaky."""
+
+    cells: list[str]
+    #: most bad verdicts first
+    signatures: list[str]
+    #: (cell, case id) worth replaying: up to EXAMPLES, each from another cell
+    cases: list[tuple[str, str]]
+    flaky_cases: int
+
+
 def signature_of(verdict: Verdict) -> str:
     """The verdict's signature, or one made from its outcome and error when the writer left it empty."""
     if verdict.signature:
@@ -187,8 +203,6 @@ class Report:
     expectations: tuple[Expectation, ...] = ()
     #: (cell, case) pairs with a flake re-run
     reruns: set[tuple[str, str]] = field(default_factory=set)
-    #: (cell, case, property) judged so far: a later verdict of one is a re-run (``results.ledger``'s rule)
-    judged: set[tuple[str, str, str]] = field(default_factory=set)
     #: the findings the verdicts add up to (see harness.findings), and their scripts' verifications
     grouping: Grouping = field(default_factory=Grouping)
     reproductions: dict[str, dict[str, reproduce.Reproduction]] = field(default_factory=dict)
@@ -214,36 +228,41 @@ class Report:
     def take(self, verdict: Verdict) -> None:
         """A verdict as files give them: the first of its (cell, case, property) is added, later ones are re-runs.
         Counts are so per unique (case, property), however many times a case was judged."""
-        if verdict.key in self.judged:
-            self.add_rerun(verdict)
-        else:
-            self.judged.add(verdict.key)
-            self.add(verdict)
-
-    def add_rerun(self, verdict: Verdict) -> None:
-        """A flake re-run: it counts toward its case's outcomes (a disagreement makes the case flaky) and its
-        finding's flakiness, nothing else."""
+        first = self.grouping.judgements.get(verdict.key)
         self.grouping.add(verdict)
+        if first is None:
+            self.add(verdict)
+        else:
+            self.add_rerun(verdict, first)
+
+    def _target(self, verdict: Verdict) -> TargetRow:
         key = Key(verdict.cell, verdict.arch, verdict.task, verdict.method, verdict.property)
-        target = self.targets.get(key) or self.targets.setdefault(key, TargetRow(key))
-        target.cases.setdefault(verdict.case_id, Counter())[verdict.outcome] += 1
+        return self.targets.get(key) or self.targets.setdefault(key, TargetRow(key))
+
+    def add_rerun(self, verdict: Verdict, first: str) -> None:
+        """A flake re-run of a case judged ``first`` before: it counts toward its case's outcomes (a disagreement
+        makes the case flaky), nothing else."""
+        target = self._target(verdict)
+        if verdict.case_id not in target.reruns:  # its first re-run ("~": the unit's earlier re-runs disagreed)
+            target.reruns[verdict.case_id] = Counter() if first == DISAGREE else Counter({first: 1})
+        target.reruns[verdict.case_id][verdict.outcome] += 1
         self.reruns.add((verdict.cell, verdict.case_id))
 
     def add(self, verdict: Verdict) -> None:
         """A first judgement of a (case, property): every count and signature takes it."""
-        self.grouping.add(verdict)
-        key = Key(verdict.cell, verdict.arch, verdict.task, verdict.method, verdict.property)
-        target = self.targets.get(key) or self.targets.setdefault(key, TargetRow(key))
+        target = self._target(verdict)
         outcome = verdict.outcome
         self.counts[outcome] += 1
         target.counts[outcome] += 1
-        target.cases.setdefault(verdict.case_id, Counter())[outcome] += 1
         square = (verdict.versions.get("transformers") or UNKNOWN, verdict.versions.get("peft") or UNKNOWN)
         self.squares.setdefault(square, {}).setdefault(verdict.cell, Counter())[outcome] += 1
         if outcome in BAD_OUTCOMES:
             text = signature_of(verdict)
             target.signatures[text] += 1
-            self.signatures.setdefault(text, Signature(text)).add(verdict, key, explaining(verdict, self.expectations))
+            if len(target.bad) < EXAMPLES and verdict.case_id not in target.bad:
+                target.bad.append(verdict.case_id)
+            self.signatures.setdefault(text, Signature(text)).add(verdict, target.key,
+                                                                  explaining(verdict, self.expectations))
 
     @property
     def verdicts(self) -> int:
@@ -251,6 +270,20 @@ class Report:
 
     def statuses(self) -> dict[Key, str]:
         return {key: target.status for key, target in self.targets.items()}
+
+    def failures(self) -> dict[tuple[str, str, str, str], Failures]:
+        """(arch, task, method, property) → its failures, for each that fails or is flaky in some cell."""
+        bad: dict[tuple[str, str, str, str], list[TargetRow]] = {}
+        for key, target in sorted(self.targets.items()):
+            if health(target.status) in ("bad", "flaky"):
+                bad.setdefault(key[1:], []).append(target)
+        found = {}
+        for row, targets in bad.items():
+            signatures: Counter[str] = sum((t.signatures for t in targets), Counter())
+            cases = [(t.key.cell, case) for t in targets if (case := t.example_case())]
+            found[row] = Failures([t.key.cell for t in targets], [text for text, _ in signatures.most_common()],
+                                  cases[:EXAMPLES], sum(len(t.flaky_cases) for t in targets))
+        return found
 
     def ranked_signatures(self) -> list[Signature]:
         """Signatures hitting the most targets first (one bug in 40 archs outranks 40 verdicts of one)."""

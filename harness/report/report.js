@@ -3,12 +3,20 @@
 // textContent / setAttribute only, never parsed as HTML.
 (function () {
   const D = JSON.parse(document.getElementById("data").textContent);
-  const N = D.names, O = D.outcomes, S = D.statuses, FLAKY = S.indexOf("flaky");
-  // a target row: [cell, arch, task, method, property, status, counts by outcome, signature indices, failing case
-  // ids]; the last two are left out when empty, and trailing zero counts too (a missing count is none)
-  const CELL = 0, ARCH = 1, TASK = 2, METHOD = 3, PROPERTY = 4, STATUS = 5, COUNTS = 6, SIGS = 7, CASES = 8;
-  const SELECTS = [["cell", CELL, "cells"], ["task", TASK, "tasks"], ["method", METHOD, "methods"],
-                   ["property", PROPERTY, "properties"]];
+  const N = D.names, S = D.statuses;
+  // a row: [arch, task, method, per property (in N.property order) the index of its pattern]; a pattern: one
+  // character per cell (N.cell order), the status's index in S, or "." where the cell has no verdict of it
+  const ARCH = 0, TASK = 1, METHOD = 2, PATTERNS = 3;
+  const P = D.patterns.map(function (text) {
+    return Array.from(text, function (char) { return char === "." ? -1 : Number(char); });
+  });
+  const WORST = P.map(function (p) {  // the status needing most attention among a pattern's cells, -1 for none
+    const present = p.filter(function (st) { return st >= 0; });
+    return present.length ? Math.min.apply(null, present) : -1;
+  });
+  // (row, property) → {sigs, cases}: only those that fail or are flaky in some cell have any
+  const BAD = new Map(D.bad.map(function (b) { return [b[0] * N.property.length + b[1], {sigs: b[2], cases: b[3]}]; }));
+  const SELECTS = [["cell", "cells"], ["task", "tasks"], ["method", "methods"], ["property", "properties"]];
   const MAX_ROWS = 150;  // matrix rows drawn before "show all"
   const DEFAULTS = {cell: -1, task: -1, method: -1, property: -1, outcome: "", arch: "", allRows: false};
   const F = Object.assign({}, DEFAULTS);  // the filters; the page's query string holds them too (?method=…)
@@ -31,39 +39,30 @@
   }
   function repro(cell, caseId) { return "tox -e " + quote(cell) + " -- repro " + quote(caseId); }  // model.repro
   function badge(status, text) { return el("span", {class: "st s-" + status, text: D.symbols[status] + " " + text}); }
-  function worstOutcome(counts) {  // the status index needing most attention among outcomes with verdicts
-    let best = S.length;
-    counts.forEach(function (n, j) { if (n) best = Math.min(best, S.indexOf(O[j])); });
-    return best;
-  }
-  function countBadges(counts) {
+  function countBadges(counts) {  // counts by status index
     const span = el("span");
-    S.forEach(function (status) {
-      const j = O.indexOf(status);
-      if (j >= 0 && counts[j]) span.append(badge(status, fmt.format(counts[j]) + " " + status), " ");
-    });
+    S.forEach(function (status, j) { if (counts[j]) span.append(badge(status, fmt.format(counts[j]) + " " + status), " "); });
     return span;
   }
 
-  // --- filters
-  function keep(t, anyCell) {
-    if (!anyCell && F.cell >= 0 && t[CELL] !== F.cell) return false;
-    if (F.task >= 0 && t[TASK] !== F.task) return false;
-    if (F.method >= 0 && t[METHOD] !== F.method) return false;
-    if (F.property >= 0 && t[PROPERTY] !== F.property) return false;
-    if (F.arch && !archLower[t[ARCH]].includes(F.arch)) return false;
-    if (F.outcome === "flaky") return t[STATUS] === FLAKY;
-    return !F.outcome || t[COUNTS][O.indexOf(F.outcome)] > 0;
+  // --- filters: the task, method, property and arch filters choose (row, property) pairs; the cell and outcome
+  // filters choose, within a pair's pattern, the cells that count
+  function keep(row, prop) {
+    if (F.task >= 0 && row[TASK] !== F.task) return false;
+    if (F.method >= 0 && row[METHOD] !== F.method) return false;
+    if (F.property >= 0 && prop !== F.property) return false;
+    return !F.arch || archLower[row[ARCH]].includes(F.arch);
   }
-  function shownCounts(t) {  // with an outcome filter, only that outcome's verdicts count
-    if (!F.outcome || F.outcome === "flaky") return t[COUNTS];
-    const j = O.indexOf(F.outcome);
-    return t[COUNTS].map(function (n, i) { return i === j ? n : 0; });
+  function shown(pattern) {  // the status a square of this pattern shows under the cell and outcome filters, or -1
+    const p = P[pattern], want = F.outcome ? S.indexOf(F.outcome) : -1;
+    if (F.cell >= 0) return p[F.cell] >= 0 && (want < 0 || p[F.cell] === want) ? p[F.cell] : -1;
+    if (want >= 0) return p.includes(want) ? want : -1;
+    return WORST[pattern];
   }
   const controls = {};  // filter → its <select> or <input>
   function buildFilters() {
     const bar = document.getElementById("filters");
-    for (const [part, , plural] of SELECTS) {
+    for (const [part, plural] of SELECTS) {
       const select = controls[part] = el("select", {"aria-label": part}, el("option", {value: "-1", text: "all " + plural}));
       N[part].forEach(function (name, i) { select.append(el("option", {value: String(i), text: name || "(none)"})); });
       select.addEventListener("change", function () { F[part] = Number(select.value); apply(); });
@@ -116,14 +115,14 @@
   }
 
   // --- grid of cells, placed by their (transformers, peft) versions
-  function renderGrid() {
-    const counts = N.cell.map(function () { return O.map(function () { return 0; }); });
-    const flaky = N.cell.map(function () { return 0; });
-    for (const t of D.targets) {
-      if (!keep(t, true)) continue;
-      shownCounts(t).forEach(function (n, j) { counts[t[CELL]][j] += n; });
-      if (t[STATUS] === FLAKY) flaky[t[CELL]] += 1;
-    }
+  function renderGrid() {  // per cell, its (target, property) pairs by status, under every filter but the cell
+    const uses = P.map(function () { return 0; });  // pattern → pairs that keep() keeps
+    for (const row of D.rows) row[PATTERNS].forEach(function (pattern, prop) { if (keep(row, prop)) uses[pattern] += 1; });
+    const want = F.outcome ? S.indexOf(F.outcome) : -1;
+    const counts = N.cell.map(function () { return S.map(function () { return 0; }); });
+    uses.forEach(function (n, pattern) {
+      if (n) P[pattern].forEach(function (st, c) { if (st >= 0 && (want < 0 || st === want)) counts[c][st] += n; });
+    });
     const head = el("tr", {}, el("th", {text: "transformers ↓  peft →"}));
     D.peft.forEach(function (p) { head.append(el("th", {text: p})); });
     const body = el("tbody");
@@ -132,7 +131,7 @@
       D.peft.forEach(function (peft) {
         const td = el("td");
         N.cell.forEach(function (name, c) {
-          if (D.squares[c] && D.squares[c][0] === tf && D.squares[c][1] === peft) td.append(cellButton(c, counts[c], flaky[c]));
+          if (D.squares[c] && D.squares[c][0] === tf && D.squares[c][1] === peft) td.append(cellButton(c, counts[c]));
         });
         if (!td.childNodes.length) { td.className = "empty"; td.title = "no cell ran this pair"; }
         row.append(td);
@@ -146,13 +145,13 @@
                                                  D.mixed.join(", ")}));
     }
   }
-  function cellButton(c, counts, flaky) {
+  function cellButton(c, counts) {
     const total = counts.reduce(function (a, b) { return a + b; }, 0);
-    const worst = worstOutcome(counts);
+    const worst = counts.findIndex(function (n) { return n > 0; });
     const button = el("button", {type: "button", class: "cell b-" + (S[worst] || "none") + (F.cell === c ? " selected" : ""),
                                  title: "show only " + N.cell[c]},
                       el("span", {class: "name", text: N.cell[c]}),
-                      el("span", {class: "num", text: fmt.format(total) + " verdicts" + (flaky ? ", " + flaky + " flaky targets" : "")}),
+                      el("span", {class: "num", text: fmt.format(D.verdicts[c]) + " verdicts, " + fmt.format(total) + " targets"}),
                       total ? countBadges(counts) : el("span", {class: "num", text: "none match the filters"}));
     button.addEventListener("click", function () {
       F.cell = F.cell === c ? -1 : c; showFilters(); apply();
@@ -161,34 +160,35 @@
   }
 
   // --- matrix: one block per method (rows (arch, task), columns property), the blocks wrapping to the page's
-  // width; one square per group of targets over the cells
+  // width; a square shows its status in the chosen cell, else the worst over the cells
   function renderMatrix() {
     const blocks = new Map();  // method → {rows, columns}
-    let matched = 0;
-    for (const t of D.targets) {
-      if (!keep(t, false)) continue;
-      matched += 1;
-      let block = blocks.get(t[METHOD]);
-      if (!block) blocks.set(t[METHOD], block = {rows: new Map(), columns: new Set()});
-      const rowKey = t[ARCH] * 1e4 + t[TASK];
-      block.columns.add(t[PROPERTY]);
-      let row = block.rows.get(rowKey);
-      if (!row) block.rows.set(rowKey, row = {arch: t[ARCH], task: t[TASK], rank: S.length, groups: new Map()});
-      if (!row.groups.has(t[PROPERTY])) row.groups.set(t[PROPERTY], []);
-      row.groups.get(t[PROPERTY]).push(t);
-      row.rank = Math.min(row.rank, t[STATUS]);
-    }
-    document.getElementById("match-count").textContent = fmt.format(matched) + " of " + fmt.format(D.targets.length) + " targets match";
+    let matched = 0, total = 0;
+    D.rows.forEach(function (row, r) {
+      row[PATTERNS].forEach(function (pattern, prop) {
+        if (WORST[pattern] >= 0) total += 1;
+        const status = keep(row, prop) ? shown(pattern) : -1;
+        if (status < 0) return;
+        matched += 1;
+        let block = blocks.get(row[METHOD]);
+        if (!block) blocks.set(row[METHOD], block = {rows: new Map(), columns: new Set()});
+        block.columns.add(prop);
+        let line = block.rows.get(r);
+        if (!line) block.rows.set(r, line = {row: row, r: r, rank: S.length, squares: new Map()});
+        line.squares.set(prop, status);
+        line.rank = Math.min(line.rank, status);
+      });
+    });
+    document.getElementById("match-count").textContent = fmt.format(matched) + " of " + fmt.format(total) + " targets match";
     const matrix = document.getElementById("matrix");
     if (!blocks.size) { matrix.replaceChildren(el("p", {class: "none", text: "No target matches the filters."})); return; }
-    const groups = [];  // a square's data-g → its targets, for the click handler
     const tables = [];
     let hidden = 0;
     for (const method of Array.from(blocks.keys()).sort(function (a, b) { return a - b; })) {
       const block = blocks.get(method);
       const cols = Array.from(block.columns).sort(function (a, b) { return a - b; });
       const sorted = Array.from(block.rows.values()).sort(function (a, b) {
-        return a.rank - b.rank || N.arch[a.arch].localeCompare(N.arch[b.arch]) || a.task - b.task;
+        return a.rank - b.rank || N.arch[a.row[ARCH]].localeCompare(N.arch[b.row[ARCH]]) || a.row[TASK] - b.row[TASK];
       });
       const methodRow = el("tr", {}, el("th", {rowspan: "2", text: "arch"}), el("th", {rowspan: "2", text: "task"}),
                            el("th", {colspan: String(cols.length), text: N.method[method]}));
@@ -197,13 +197,13 @@
         propertyRow.append(el("th", {class: "prop", title: N.property[property], text: N.property[property]}));
       }
       const body = el("tbody");
-      const shown = F.allRows ? sorted : sorted.slice(0, MAX_ROWS);
-      hidden += sorted.length - shown.length;
-      for (const row of shown) {
-        const tr = el("tr", {}, el("th", {class: "arch", text: N.arch[row.arch]}), el("td", {class: "task", text: N.task[row.task]}));
+      const lines = F.allRows ? sorted : sorted.slice(0, MAX_ROWS);
+      hidden += sorted.length - lines.length;
+      for (const line of lines) {
+        const tr = el("tr", {}, el("th", {class: "arch", text: N.arch[line.row[ARCH]]}),
+                      el("td", {class: "task", text: N.task[line.row[TASK]]}));
         for (const property of cols) {
-          const group = row.groups.get(property);
-          tr.append(group ? square(group, groups.push(group) - 1) : el("td"));
+          tr.append(line.squares.has(property) ? square(line.r, property, line.squares.get(property)) : el("td"));
         }
         body.append(tr);
       }
@@ -212,8 +212,8 @@
     const wrap = el("div", {class: "matrices"});
     wrap.append.apply(wrap, tables);
     wrap.addEventListener("click", function (event) {
-      const td = event.target.closest("td[data-g]");
-      if (td) showDetail(groups[Number(td.dataset.g)]);
+      const td = event.target.closest("td[data-r]");
+      if (td) showDetail(Number(td.dataset.r), Number(td.dataset.p));
     });
     const parts = [wrap];
     if (hidden && !F.allRows) {
@@ -223,40 +223,42 @@
     }
     matrix.replaceChildren.apply(matrix, parts);
   }
-  function square(group, g) {  // one table cell: the worst status of the group's targets
-    const status = S[Math.min.apply(null, group.map(function (t) { return t[STATUS]; }))];
-    const t0 = group[0];
-    const label = N.arch[t0[ARCH]] + " · " + N.method[t0[METHOD]] + " · " + N.property[t0[PROPERTY]] + ": " + status +
-                  (group.length > 1 ? " (worst of " + group.length + " cells)" : " in " + N.cell[t0[CELL]]);
-    return el("td", {class: "sq s-" + status, title: label, "data-g": String(g), text: D.symbols[status]});
+  function square(r, prop, status) {  // one table cell
+    const row = D.rows[r], cells = P[row[PATTERNS][prop]].filter(function (st) { return st >= 0; }).length;
+    const label = N.arch[row[ARCH]] + " · " + N.method[row[METHOD]] + " · " + N.property[prop] + ": " + S[status] +
+                  (F.cell >= 0 ? " in " + N.cell[F.cell] : cells > 1 ? " (worst of " + cells + " cells)" : "");
+    return el("td", {class: "sq s-" + S[status], title: label, "data-r": String(r), "data-p": String(prop),
+                     text: D.symbols[S[status]]});
   }
-  function showDetail(group) {
-    const t0 = group[0];
-    const detail = document.getElementById("detail");
+  function showDetail(r, prop) {  // the pair's cells by status, its failures and failing cases
+    const row = D.rows[r], pattern = P[row[PATTERNS][prop]];
     const table = el("table", {class: "rows"}, el("thead", {}, el("tr", {},
-      el("th", {text: "cell"}), el("th", {text: "status"}), el("th", {text: "verdicts"}),
-      el("th", {text: "failures"}), el("th", {text: "failing cases"}))));
+      el("th", {text: "status"}), el("th", {text: "cells"}))));
     const body = el("tbody");
-    for (const t of group) {
-      const sigs = el("td");
-      for (const i of t[SIGS] || []) {
-        const [anchor, text] = D.sigs[i];
-        sigs.append(el("div", {}, el("a", {href: "#" + anchor, text: text})));
-      }
-      const repros = el("td");
-      for (const caseId of t[CASES] || []) {
-        repros.append(el("div", {}, el("span", {class: "repro"}, el("code", {text: repro(N.cell[t[CELL]], caseId)}),
+    S.forEach(function (status, st) {
+      const cells = N.cell.filter(function (name, c) { return pattern[c] === st; });
+      if (cells.length) body.append(el("tr", {}, el("td", {}, badge(status, status)), el("td", {text: cells.join(", ")})));
+    });
+    table.append(body);
+    const parts = [el("h3", {text: [N.arch[row[ARCH]], N.task[row[TASK]], N.method[row[METHOD]], N.property[prop]].join(" · ")}),
+                   table];
+    const bad = BAD.get(r * N.property.length + prop);
+    if (bad) {
+      const sigs = el("div", {}, el("strong", {text: "failures "}));
+      for (const i of bad.sigs) sigs.append(el("div", {}, el("a", {href: "#" + D.sigs[i][0], text: D.sigs[i][1]})));
+      const repros = el("div", {}, el("strong", {text: "failing cases "}));
+      for (const [c, caseId] of bad.cases) {
+        repros.append(el("div", {}, el("span", {class: "repro"}, el("code", {text: repro(N.cell[c], caseId)}),
                                        el("button", {type: "button", class: "copy", text: "copy"}))));
       }
-      body.append(el("tr", {}, el("td", {text: N.cell[t[CELL]]}), el("td", {}, badge(S[t[STATUS]], S[t[STATUS]])),
-                     el("td", {}, countBadges(t[COUNTS])), sigs, repros));
+      parts.push(sigs, repros);
     }
-    table.append(body);
+    parts.push(el("p", {class: "note", text: "Verdict counts and failing cases per cell: compat.details.json."}));
     const close = el("button", {type: "button", text: "close"});
     close.addEventListener("click", function () { detail.hidden = true; });
-    detail.replaceChildren(
-      el("h3", {text: [N.arch[t0[ARCH]], N.task[t0[TASK]], N.method[t0[METHOD]], N.property[t0[PROPERTY]]].join(" · ")}),
-      table, close);
+    const detail = document.getElementById("detail");
+    parts.push(close);
+    detail.replaceChildren.apply(detail, parts);
     detail.hidden = false;
     detail.scrollIntoView({block: "nearest"});
   }
