@@ -35,6 +35,18 @@ def dump_dom(page: Path, profile: Path, query: str = "") -> str:
     return done.stdout
 
 
+def with_script(page: Path, profile: Path, script: str) -> dict[str, str | None]:
+    """The root element's attributes after ``script`` (written before ``</body>``, the page's Content-Security-Policy
+    removed) ran in a 1400-pixel window."""
+    html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page.read_text(encoding="utf-8"))
+    page.write_text(html.replace("</body>", script), encoding="utf-8")
+    done = subprocess.run(
+        [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--window-size=1400,900",
+         f"--user-data-dir={profile}", "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120, check=True)
+    return Tags(done.stdout).root
+
+
 class Tags(HTMLParser):
     """Counts start tags, and collects the document's title and root attributes."""
 
@@ -159,14 +171,7 @@ def test_the_target_matrix_and_the_findings_fit_a_1400_pixel_page(tmp_path: Path
                     error=ErrorInfo("TypeError", f"bug {a % 4}", "peft/peft_model.py:forward"))
             for a in range(60) for m in methods for p in props]
     report_cli(write(tmp_path / "raw/run.jsonl", made), "--out", tmp_path / "out")
-    page = tmp_path / "out/index.html"
-    html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page.read_text(encoding="utf-8"))
-    page.write_text(html.replace("</body>", PROBE), encoding="utf-8")
-    done = subprocess.run(
-        [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--window-size=1400,900",
-         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120, check=True)
-    probe = json.loads(Tags(done.stdout).root["data-probe"] or "{}")
+    probe = json.loads(with_script(tmp_path / "out/index.html", tmp_path / "profile", PROBE)["data-probe"] or "{}")
     assert probe["page"] <= probe["view"] and 0 < probe["right"] <= probe["view"], probe
     assert probe["blocks"] == len(methods), "one matrix block per method"
 
@@ -181,14 +186,7 @@ CLICK = """<script>window.addEventListener("load", function () { setTimeout(func
 def test_a_clicked_square_shows_its_cells_by_status_and_cases_to_replay(tmp_path: Path) -> None:
     verdicts = run(1500, seed=5, archs=20, signatures=6)
     report_cli(write(tmp_path / "raw/run.jsonl", verdicts), "--out", tmp_path / "out")
-    page = tmp_path / "out/index.html"
-    html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page.read_text(encoding="utf-8"))
-    page.write_text(html.replace("</body>", CLICK), encoding="utf-8")
-    done = subprocess.run(
-        [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--window-size=1400,900",
-         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120, check=True)
-    shown = Tags(done.stdout).root["data-detail"] or ""
+    shown = with_script(tmp_path / "out/index.html", tmp_path / "profile", CLICK)["data-detail"] or ""
     heading = shown.splitlines()[0]
     arch, task, method, prop = heading.split(" · ")
     report = model.build(verdicts)
