@@ -120,7 +120,7 @@ def nightly(cells: dict[str, tuple[str, str]], examples: int = 10, seed: int = 0
     for i in range(signatures):
         start = rng.randrange(len(order))
         bugs.append((f"TypeError at peft/tuners/bug{i}.py:forward", rng.choice(NIGHTLY_METHODS),
-                     rng.choice(NIGHTLY_PROPERTIES), set(rng.sample(names, rng.randint(1, 60))),
+                     rng.choice(NIGHTLY_PROPERTIES), set(rng.sample(names, rng.randint(1, min(60, archs)))),
                      set(order[start:start + rng.randint(1, len(order))]), rng.choice(["crash", "fail"])))
     frames = "".join(f'  File "/venv/lib/python3.11/site-packages/peft/module{i}.py", line {i * 7}, in f{i}\n'
                      for i in range(20))

@@ -74,7 +74,7 @@ def test_counts_add_up_to_the_number_of_unique_case_properties(verdicts: list[Ve
 @given(verdict_sets())
 def test_a_report_diffed_against_itself_has_no_new_failures_and_no_fixes(verdicts: list[Verdict]) -> None:
     report = model.build(verdicts)
-    statuses = report.statuses()
+    statuses = report.statuses
     found = diff.compare(statuses, statuses, "itself")
     for category in ("new_failure", "fixed", "newly_covered", "no_longer_covered"):
         assert found.changes[category] == []
@@ -88,12 +88,12 @@ def test_a_report_diffed_against_itself_has_no_new_failures_and_no_fixes(verdict
 def test_compat_json_follows_its_schema_and_is_read_back_as_a_baseline(now: list[Verdict], before: list[Verdict],
                                                                       tmp_path_factory: pytest.TempPathFactory) -> None:
     report = model.build(now)
-    data = compat.to_json(report, diff.compare(report.statuses(), model.build(before).statuses(), "b"), "now")
+    data = compat.to_json(report, diff.compare(report.statuses, model.build(before).statuses, "b"), "now")
     SCHEMA.validate(data)
     DETAILS_SCHEMA.validate(compat.details_json(report, "now"))
     path = tmp_path_factory.mktemp("compat") / "compat.json"
     path.write_text(json.dumps(data))
-    assert compat.read_baseline(path) == report.statuses()
+    assert compat.read_baseline(path) == report.statuses
 
 
 @settings(max_examples=100, deadline=None)
@@ -131,20 +131,20 @@ def test_a_schema_2_baseline_is_still_read(tmp_path: Path) -> None:
     report = model.build(run(300, seed=3))
     properties = sorted({key.property for key in report.targets})
     rows = [{"cell": cell, "arch": arch, "task": task, "method": method, "status": "pass", "cases": 1,
-             "statuses": [report.statuses().get(model.Key(cell, arch, task, method, p)) for p in properties]}
+             "statuses": [report.statuses.get(model.Key(cell, arch, task, method, p)) for p in properties]}
             for cell, arch, task, method in sorted({key[:4] for key in report.targets})]
     path = tmp_path / "compat.json"
     path.write_text(json.dumps({"schema": 2, "properties": properties, "targets": rows}))
-    assert compat.read_baseline(path) == report.statuses()
+    assert compat.read_baseline(path) == report.statuses
 
 
 def test_a_schema_1_baseline_is_still_read(tmp_path: Path) -> None:
     """The compat.json of a run before schema 2 (one row per (cell, target, property)) diffs as it did."""
     report = model.build(run(300, seed=3))
-    old = {"schema": 1, "targets": [{**key._asdict(), "status": status} for key, status in report.statuses().items()]}
+    old = {"schema": 1, "targets": [{**key._asdict(), "status": status} for key, status in report.statuses.items()]}
     path = tmp_path / "compat.json"
     path.write_text(json.dumps(old))
-    assert compat.read_baseline(path) == report.statuses()
+    assert compat.read_baseline(path) == report.statuses
 
 
 #: known failures for the tests: one by substring and arch, one by regex in one cell (links with Markdown's delimiters)
@@ -240,13 +240,13 @@ def _key(v: Verdict) -> model.Key:
 
 def test_a_case_whose_reruns_disagree_is_flaky_and_different_cases_that_differ_are_not() -> None:
     rerun = model.build([verdict(case_id="x"), verdict(case_id="x", outcome="timeout"), verdict(case_id="x")])
-    [(key, case, counts)] = rerun.flaky_cases()
+    [(key, case, counts)] = rerun.flaky_cases
     assert case == "x" and counts == {"pass": 2, "timeout": 1} and rerun.targets[key].status == model.FLAKY
     same = model.build([verdict(case_id="x", outcome="crash"), verdict(case_id="x", outcome="crash")])
-    assert same.flaky_cases() == [] and same.statuses() == {key: "crash"}
+    assert same.flaky_cases == [] and same.statuses == {key: "crash"}
     # one input fails, another passes: a failing target, not a flaky one
     mixed = model.build([verdict(case_id="x"), verdict(case_id="y", outcome="fail")])
-    assert mixed.statuses() == {key: "fail"} and mixed.flaky_cases() == []
+    assert mixed.statuses == {key: "fail"} and mixed.flaky_cases == []
 
 
 def test_one_bug_in_forty_archs_is_one_signature_with_bounded_examples() -> None:
@@ -348,7 +348,7 @@ def test_embedded_json_cannot_close_its_script_and_reads_back_unchanged(data: ob
 @given(verdict_sets(text=st.text(min_size=1, max_size=30) | st.sampled_from(HOSTILE)))
 def test_text_from_verdicts_is_inert_in_the_page(verdicts: list[Verdict]) -> None:
     report = model.build(verdicts)
-    page = html.render(report, diff.compare(report.statuses(), {}, "b"), "", "now").lower()
+    page = html.render(report, diff.compare(report.statuses, {}, "b"), "", "now").lower()
     assert page.count("<script") == 2 and page.count("</script") == 2 and "<!--" not in page
     assert "<img" not in page
 
@@ -357,7 +357,7 @@ def test_text_from_verdicts_is_inert_in_the_page(verdicts: list[Verdict]) -> Non
 @given(verdict_sets(text=st.text(min_size=1, max_size=30) | st.sampled_from(HOSTILE)))
 def test_text_from_verdicts_is_inert_in_the_summary(verdicts: list[Verdict]) -> None:
     report = model.build(verdicts)
-    summary = markdown.render(report, diff.compare(report.statuses(), {}, "b"), "")
+    summary = markdown.render(report, diff.compare(report.statuses, {}, "b"), "")
     assert not re.search(r"<(?!br>)", summary), "only our own <br> may be raw HTML"
     for block in summary.split("\n\n"):  # every table row has as many unescaped column bars as its header
         rows = [line for line in block.splitlines() if line.startswith("|")]
@@ -371,7 +371,7 @@ def test_the_summary_stays_under_the_pr_comment_limit_at_any_size() -> None:
                         property=huge, outcome="crash", signature=f"{huge}{i}",
                         versions={"transformers": f"4.{i % 15}.0", "peft": f"0.{i % 10}.0"}) for i in range(3000)]
     report = model.build(verdicts)
-    assert len(markdown.render(report, diff.compare(report.statuses(), {}, "b"), "")) < 65_536
+    assert len(markdown.render(report, diff.compare(report.statuses, {}, "b"), "")) < 65_536
 
 
 @given(st.text(), st.text())

@@ -117,7 +117,7 @@ def test_filters_in_the_query_string_narrow_the_grid_the_matrix_and_the_signatur
     report_cli(write(tmp_path / "raw/run.jsonl", verdicts), "--out", tmp_path / "out")
     dom = dump_dom(tmp_path / "out/index.html", tmp_path / "profile", "?method=prompt_tuning&outcome=crash")
     report = model.build(verdicts)
-    statuses = report.statuses()
+    statuses = report.statuses
     # a target over the cells matches when some cell's status is the chosen one
     pairs = {key[1:] for key in statuses}
     chosen = {pair for pair in pairs if pair[2] == "prompt_tuning" and any(
@@ -193,7 +193,7 @@ def test_a_clicked_square_shows_its_cells_by_status_and_cases_to_replay(tmp_path
     for key, target in report.targets.items():
         if key[1:] == (arch, task, method, prop):  # each cell of the square under its status
             assert re.search(rf"{target.status}\t[^\n]*{re.escape(key.cell)}", shown), (key.cell, shown)
-    failures = report.failures()[arch, task, method, prop]
+    failures = report.failures[arch, task, method, prop]
     for cell, case in failures.cases:
         assert model.repro(cell, case) in shown
     assert failures.signatures[0][:60] in shown

@@ -121,13 +121,14 @@ class Judgements:
         char = codes[index] if index is not None and index < len(codes) else _UNJUDGED
         return None if char == _UNJUDGED else DISAGREE if char == DISAGREE else OUTCOMES[ord(char) - _FIRST]
 
-    def record(self, unit: Unit, outcome: str) -> None:
-        """One more judgement of ``unit``."""
+    def record(self, unit: Unit, outcome: str) -> str | None:
+        """One more judgement of ``unit``; what ``get`` said of it before (None: this is its first)."""
         seen = self.get(unit)
         char = chr(_FIRST + OUTCOMES.index(outcome)) if seen in (None, outcome) else DISAGREE
         index = self._properties.setdefault(unit[2], len(self._properties))
         codes = self._cases.get(unit[:2], "").ljust(index + 1, _UNJUDGED)
         self._cases[unit[:2]] = codes[:index] + char + codes[index + 1:]
+        return seen
 
 
 class Grouping:
@@ -136,16 +137,18 @@ class Grouping:
 
     def __init__(self, expectations: Iterable[Expectation] = ()) -> None:
         self.expectations = list(expectations)
-        self.judgements = Judgements()
+        self._judgements = Judgements()
         #: target → the cells it passes in, as a bit mask over ``self.cells``
         self.passed: dict[TargetKey, int] = {}
         self.cells: dict[str, int] = {}
         self.versions: dict[str, Counter[tuple[tuple[str, str], ...]]] = {}
         self.found: dict[str, Finding] = {}
 
-    def add(self, verdict: Verdict) -> None:
+    def add(self, verdict: Verdict) -> str | None:
+        """Count ``verdict`` in; its unit's outcome before it (None: the verdict is the unit's first judgement, else
+        a re-run)."""
         unit = (verdict.cell, verdict.case_id, verdict.property)
-        self.judgements.record(unit, verdict.outcome)
+        before = self._judgements.record(unit, verdict.outcome)
         target = (verdict.arch, verdict.task, verdict.method, verdict.property)
         self.versions.setdefault(verdict.cell, Counter())[tuple(sorted(verdict.versions.items()))] += 1
         if verdict.outcome == "pass":
@@ -159,6 +162,7 @@ class Grouping:
             finding, first = self._count(identify(verdict), verdict, unit, target)
             if first and (known := explaining(verdict, self.expectations)) is not None:
                 finding.known[known.id] += 1
+        return before
 
     def _count(self, identity: Identity, verdict: Verdict, unit: Unit, target: TargetKey,
                outcome: bool = True) -> tuple[Finding, bool]:
@@ -183,7 +187,7 @@ class Grouping:
         cell_versions = {cell: dict(max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0])
                          for cell, counts in self.versions.items()}
         for finding in self.found.values():
-            finding.flaky_units = {u for u in finding.units if self.judgements.get(u) == DISAGREE}
+            finding.flaky_units = {u for u in finding.units if self._judgements.get(u) == DISAGREE}
             finding.cells_bad = {cell: cell_versions[cell] for cell in sorted(finding.cells_bad)}
             mask = 0
             for target in finding.targets:

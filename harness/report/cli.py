@@ -53,7 +53,7 @@ def main(args: argparse.Namespace) -> int:
     baseline_problem = ""
     if args.baseline:
         try:
-            diff = compare(report.statuses(), compat.read_baseline(args.baseline), str(args.baseline))
+            diff = compare(report.statuses, compat.read_baseline(args.baseline), str(args.baseline))
         except compat.BaselineError as exc:
             baseline_problem = str(exc)
     try:
@@ -65,7 +65,7 @@ def main(args: argparse.Namespace) -> int:
     print(f"wrote {', '.join(map(str, written))}")
     print(f"{report.verdicts:,} verdicts, {len(report.targets):,} targets, {len(report.cell_squares())} cells: "
           f"{markdown.tally(report.counts) or 'nothing'}; {len(report.signatures)} failure signatures, "
-          f"{len(report.flaky_cases())} flaky cases")
+          f"{len(report.flaky_cases)} flaky cases")
     if diff:
         print(f"since {diff.baseline}: {diff.summary()}")
     return _warn(report, baseline_problem, expectations_problem)

@@ -23,7 +23,7 @@ from harness.findings import export
 from harness.findings.build import Finding
 from harness.report import patterns
 from harness.report.diff import CATEGORIES, Diff
-from harness.report.model import STATUSES, Failures, Key, Report, Signature, repro
+from harness.report.model import STATUSES, Failures, Key, Report, Signature, key_names, repro
 
 SCHEMA = 3
 #: the schemas ``read_baseline`` reads
@@ -39,7 +39,7 @@ class BaselineError(Exception):
 
 
 def to_json(report: Report, diff: Diff | None, generated: str) -> dict[str, Any]:
-    table = patterns.encode(report.statuses())
+    table = patterns.encode(report.statuses)
     return {
         "schema": SCHEMA,
         "generated": generated,
@@ -62,7 +62,7 @@ def to_json(report: Report, diff: Diff | None, generated: str) -> dict[str, Any]
         "signatures": [_signature(report, s) for s in report.ranked_signatures()],
         "findings": [_finding(f, report) for f in report.findings],
         "flaky_cases": [{**key._asdict(), "case_id": case, "counts": dict(counts)}
-                        for key, case, counts in report.flaky_cases()],
+                        for key, case, counts in report.flaky_cases],
         "diff": _diff(diff) if diff else None,
     }
 
@@ -74,8 +74,7 @@ DETAIL_COLUMNS = (*Key._fields, "status", "counts", "flaky_cases", "signatures",
 def details_json(report: Report, generated: str) -> dict[str, Any]:
     """compat.details.json: what compat.json aggregates away. One array per (cell, target, property), its key parts
     and signatures as indices (``DETAIL_COLUMNS``), so the file stays a few dozen bytes per row."""
-    names = {part: sorted({getattr(key, part) for key in report.targets}) for part in Key._fields}
-    index = {part: {value: i for i, value in enumerate(values)} for part, values in names.items()}
+    names, index = key_names(report.targets)
     signatures = sorted(report.signatures)
     sig_index = {text: i for i, text in enumerate(signatures)}
     return {
@@ -84,9 +83,9 @@ def details_json(report: Report, generated: str) -> dict[str, Any]:
         "names": names,
         "signatures": signatures,
         "columns": list(DETAIL_COLUMNS),
-        "targets": [[*(index[part][value] for part, value in zip(Key._fields, key, strict=True)), target.status,
-                     dict(target.counts), len(target.flaky_cases),
-                     [sig_index[text] for text, _ in target.signatures.most_common()], target.bad]
+        "targets": [[*(index[part][value] for part, value in zip(Key._fields, key, strict=True)),
+                     report.statuses[key], dict(target.counts), len(target.flaky_cases),
+                     [sig_index[text] for text in target.ranked_signatures()], target.bad]
                     for key, target in sorted(report.targets.items())],
         "findings": [export.to_json(f, report.reproductions.get(f.id)) for f in report.findings],
     }
@@ -95,7 +94,7 @@ def details_json(report: Report, generated: str) -> dict[str, Any]:
 def _targets(report: Report, table: patterns.Table) -> list[dict[str, Any]]:
     """One row per (arch, task, method): per property (in ``properties`` order) the index of its pattern, and the
     failures of each property that fails or is flaky in some cell (the per-cell counts are in the details file)."""
-    failures = report.failures()
+    failures = report.failures
     rows = []
     for (arch, task, method), indices in zip(table.rows, table.indices, strict=True):
         row: dict[str, Any] = {"arch": arch, "task": task, "method": method, "statuses": list(indices)}

@@ -25,7 +25,7 @@ from harness.findings.summary import repro_command, verification
 from harness.report import model, patterns
 from harness.report.deprecations import Notice
 from harness.report.diff import CATEGORIES, MEANINGS, Diff
-from harness.report.model import EXAMPLES, STATUSES, SYMBOLS, Key, Report, clip, describe, repro
+from harness.report.model import EXAMPLES, STATUSES, SYMBOLS, Report, clip, describe, repro
 from harness.results import OUTCOMES
 
 HERE = Path(__file__).parent
@@ -54,14 +54,13 @@ def embed_json(data: Any) -> Markup:
 def render(report: Report, diff: Diff | None, baseline_problem: str, generated: str,
            breaks_next: Sequence[Notice] = ()) -> str:
     keys = report.targets.keys() | {c.key for changes in (diff.changes.values() if diff else ()) for c in changes}
-    names = {part: sorted({getattr(key, part) for key in keys}) for part in Key._fields}
-    index = {part: {value: i for i, value in enumerate(values)} for part, values in names.items()}
+    names, index = model.key_names(keys)
 
     def ix(part: str, values: Iterable[str]) -> str:
         """Space-separated indices of key values, for the data attributes the filters read."""
         return " ".join(str(index[part][v]) for v in values)
 
-    flaky_targets = {key for key, target in report.targets.items() if target.status == model.FLAKY}
+    flaky_targets = {key for key, status in report.statuses.items() if status == model.FLAKY}
 
     def sig_outcomes(signature: model.Signature) -> list[str]:
         """The outcome filter's values a signature matches: its outcomes, and "flaky" if it hits a flaky target."""
@@ -77,7 +76,7 @@ def render(report: Report, diff: Diff | None, baseline_problem: str, generated: 
         report=report, diff=diff, baseline_problem=baseline_problem, generated=generated,
         categories=CATEGORIES, meanings=MEANINGS, open_categories=OPEN, statuses=STATUSES, outcomes=OUTCOMES,
         symbols=SYMBOLS, shown=signatures[:SIGNATURES_SHOWN], rest=signatures[SIGNATURES_SHOWN:],
-        flaky=report.flaky_cases(), sig_outcomes=sig_outcomes, ix=ix, repro=repro, describe=describe,
+        flaky=report.flaky_cases, sig_outcomes=sig_outcomes, ix=ix, repro=repro, describe=describe,
         HEADLINE=HEADLINE, FULL=FULL, ROWS=ROWS, EXAMPLES=EXAMPLES, FINDINGS_SHOWN=FINDINGS_SHOWN,
         findings=report.findings, kind_meanings=KIND_MEANINGS, repro_command=repro_command, verification=verification,
         grid_pefts=report.versions(1), finding_grid=lambda finding: finding_grid(report, finding),
@@ -98,18 +97,18 @@ def finding_grid(report: Report, finding: Finding) -> list[tuple[str, list[list[
             for tf in report.versions(0)]
 
 
-def _page_data(report: Report, names: dict[str, list[str]], index: dict[str, dict[str, int]],
+def _page_data(report: Report, names: model.Names, index: model.Index,
                signatures: list[model.Signature]) -> dict[str, Any]:
     """What the script needs for the grid and the drill-down, aggregated over cells: each (arch, task, method) row
     names one status pattern per property (see ``patterns``), and only the (row, property) pairs that fail or are
     flaky somewhere carry detail: their signatures and up to EXAMPLES failing cases, each from another cell. Per-cell
     verdict counts are in compat.details.json."""
-    table = patterns.encode(report.statuses(), names["cell"], names["property"])
+    table = patterns.encode(report.statuses, names["cell"], names["property"])
     row_at = {row: i for i, row in enumerate(table.rows)}
     sig_index = {s.text: i for i, s in enumerate(signatures)}
     bad = [[row_at[key[:3]], index["property"][key[3]], [sig_index[text] for text in failures.signatures],
             [[index["cell"][cell], case] for cell, case in failures.cases]]
-           for key, failures in sorted(report.failures().items())]
+           for key, failures in sorted(report.failures.items())]
     verdicts = Counter[str]()
     for cells in report.squares.values():
         for cell, counts in cells.items():

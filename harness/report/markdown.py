@@ -58,7 +58,7 @@ def render(report: Report, diff: Diff | None, baseline_problem: str) -> str:
 
 def _diff(report: Report, diff: Diff | None, baseline_problem: str) -> list[str]:
     if diff is None:
-        flaky = report.flaky_cases()
+        flaky = report.flaky_cases
         lines = ["### Changes", "", f"No diff: {text(baseline_problem, 300)}" if baseline_problem else
                  "No baseline given (`--baseline PREVIOUS_RUN/compat.json`).", ""]
         if flaky:

@@ -46,6 +46,18 @@ class Key(NamedTuple):
     property: str
 
 
+#: key part → its distinct values, sorted; and key part → value → its index there
+Names = dict[str, list[str]]
+Index = dict[str, dict[str, int]]
+
+
+def key_names(keys: Iterable[Key]) -> tuple[Names, Index]:
+    """Each key part's distinct values, sorted, and their positions: what the page's and the details file's index
+    arrays point into."""
+    names = {part: sorted({getattr(key, part) for key in keys}) for part in Key._fields}
+    return names, {part: {value: i for i, value in enumerate(values)} for part, values in names.items()}
+
+
 def health(status: str) -> str:
     """What a status means for a diff: "bad", "flaky", "good" (it passes) or "neutral" (nothing was exercised)."""
     if status in BAD_OUTCOMES:
@@ -112,7 +124,11 @@ class TargetRow:
 
     @property
     def status(self) -> str:
-        return FLAKY if self.flaky_cases else worst(self.counts)
+        return FLAKY if any(len(outcomes) > 1 for outcomes in self.reruns.values()) else worst(self.counts)
+
+    def ranked_signatures(self) -> list[str]:
+        """Its signatures, most bad verdicts first."""
+        return [text for text, _ in self.signatures.most_common()] if self.signatures else []
 
     def example_case(self) -> str:
         """A case worth replaying: a flaky one, else a failing one ("" when it has neither)."""
@@ -228,8 +244,7 @@ class Report:
     def take(self, verdict: Verdict) -> None:
         """A verdict as files give them: the first of its (cell, case, property) is added, later ones are re-runs.
         Counts are so per unique (case, property), however many times a case was judged."""
-        first = self.grouping.judgements.get(verdict.key)
-        self.grouping.add(verdict)
+        first = self.grouping.add(verdict)
         if first is None:
             self.add(verdict)
         else:
@@ -268,15 +283,19 @@ class Report:
     def verdicts(self) -> int:
         return sum(self.counts.values())
 
+    @functools.cached_property
     def statuses(self) -> dict[Key, str]:
+        """Each target's status (read once all verdicts are in: the diff, the page and compat.json share it)."""
         return {key: target.status for key, target in self.targets.items()}
 
+    @functools.cached_property
     def failures(self) -> dict[tuple[str, str, str, str], Failures]:
-        """(arch, task, method, property) → its failures, for each that fails or is flaky in some cell."""
+        """(arch, task, method, property) → its failures, for each that fails or is flaky in some cell (read once
+        all verdicts are in)."""
         bad: dict[tuple[str, str, str, str], list[TargetRow]] = {}
-        for key, target in sorted(self.targets.items()):
-            if health(target.status) in ("bad", "flaky"):
-                bad.setdefault(key[1:], []).append(target)
+        for key, status in sorted(self.statuses.items()):
+            if health(status) in ("bad", "flaky"):
+                bad.setdefault(key[1:], []).append(self.targets[key])
         found = {}
         for row, targets in bad.items():
             signatures: Counter[str] = sum((t.signatures for t in targets), Counter())
@@ -293,10 +312,12 @@ class Report:
         """How many cases the flake check re-ran, counted in (cell, case) pairs, not verdicts."""
         return len(self.reruns)
 
+    @functools.cached_property
     def flaky_cases(self) -> list[tuple[Key, str, Counter[str]]]:
-        """(target, case_id, outcome counts) of every case whose verdicts disagree."""
-        return [(key, case, outcomes) for key, target in sorted(self.targets.items())
-                for case, outcomes in target.flaky_cases.items()]
+        """(target, case_id, outcome counts) of every case whose verdicts disagree (read once all are in; only the
+        targets with a re-run are looked at)."""
+        rerun = sorted(key for key, target in self.targets.items() if target.reruns)
+        return [(key, case, outcomes) for key in rerun for case, outcomes in self.targets[key].flaky_cases.items()]
 
     def cell_squares(self) -> dict[str, tuple[str, str]]:
         """Each cell's (transformers, peft) versions: those of most of its verdicts (a cell re-run after an upgrade
